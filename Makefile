@@ -1,0 +1,27 @@
+# One command to set up and test, one to see the toolkit work.
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+
+.PHONY: install test test-all demo bench clean
+
+install:
+	$(PIP) install -q -e ".[dev]"
+
+# Fast tests (what a developer runs after every change).
+test: install
+	$(PYTHON) -m pytest -q -m "not slow" tests
+
+# Everything, slow end-to-end tests included (what CI runs).
+test-all: install
+	$(PYTHON) -m pytest -q tests
+
+demo: install
+	bash recipes/mini/run.sh
+
+bench: install
+	$(PIP) install -q -e ".[dev,bench]"
+	$(PYTHON) bench/features.py
+	$(PYTHON) bench/decode.py
+
+clean:
+	rm -rf .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,3 @@
+"""asr: speech recognition from raw audio to words in Kaldi-style stages."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,19 @@
+"""The one exception type for user errors.
+
+Anything a user can fix (a bad file, a bad option, a malformed line) raises `AsrError` with a message that
+names the file, the line where known, and the fix. The CLI prints it as one line and exits with code 1;
+programming errors keep their traceback.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class AsrError(Exception):
+    """A user error: bad input file, bad option, inconsistent data."""
+
+
+def where(path: str | os.PathLike, line: int | None = None) -> str:
+    """Format a location as `file:line` (1-based line) for error messages."""
+    return f"{os.fspath(path)}:{line}" if line is not None else os.fspath(path)

@@ -1,0 +1,28 @@
+"""Shared fixtures: real speech from ../shared/data, located relative to the repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+FSDD = SHARED_DATA / "fsdd" / "recordings"
+SPEECHOCEAN = SHARED_DATA / "speechocean762-train"
+
+
+@pytest.fixture(scope="session")
+def fsdd_dir() -> Path:
+    """The FSDD recordings folder (8 kHz digits); tests that need it skip where it is absent."""
+    if not FSDD.is_dir():
+        pytest.skip(f"{FSDD} not present")
+    return FSDD
+
+
+@pytest.fixture(scope="session")
+def speechocean_dir() -> Path:
+    """The speechocean762 training half (16 kHz FLAC with Kaldi lists)."""
+    if not SPEECHOCEAN.is_dir():
+        pytest.skip(f"{SPEECHOCEAN} not present")
+    return SPEECHOCEAN
