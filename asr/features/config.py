@@ -1,0 +1,141 @@
+"""Feature option dataclasses with Kaldi's option names and defaults.
+
+One field per Kaldi option (`--num-mel-bins` -> `num_mel_bins`), default = Kaldi's default, so a Kaldi conf
+file (`conf/mfcc.conf`) loads unchanged through `asr.config.build_config`. Options we add beyond Kaldi are
+marked "(asr)" in their comment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from asr.config import build_config
+from asr.errors import AsrError
+
+WINDOW_TYPES = ("povey", "hamming", "hanning", "rectangular", "blackman")
+
+
+@dataclass(frozen=True)
+class FrameOptions:
+    """Kaldi's FrameExtractionOptions (framing, dither, pre-emphasis, window)."""
+
+    sample_frequency: float = 16000.0
+    frame_length: float = 25.0  # ms
+    frame_shift: float = 10.0  # ms
+    dither: float = 1.0  # std-dev of Gaussian noise added to every frame sample; 0 disables
+    seed: int = 0  # (asr) seed of the dither noise, so a rerun reproduces
+    preemphasis_coefficient: float = 0.97
+    remove_dc_offset: bool = True
+    window_type: str = "povey"
+    blackman_coeff: float = 0.42
+    round_to_power_of_two: bool = True
+    snip_edges: bool = True  # True: only frames that fit; False: reflect at the edges, about len/shift frames
+    normalized: bool = False  # (asr) input is float in [-1, 1]; scaled to Kaldi's int16 range first
+
+    def validate(self) -> None:
+        """Reject option values Kaldi would reject, with the offending name in the message."""
+        if self.sample_frequency <= 0:
+            raise AsrError(f"sample_frequency={self.sample_frequency} must be positive")
+        if self.window_type not in WINDOW_TYPES:
+            raise AsrError(f"window_type={self.window_type!r} is not one of {', '.join(WINDOW_TYPES)}")
+        if self.window_size < 2:
+            raise AsrError(f"frame_length={self.frame_length} ms gives fewer than 2 samples per frame")
+        if self.window_shift < 1:
+            raise AsrError(f"frame_shift={self.frame_shift} ms gives less than 1 sample per shift")
+        if self.dither < 0:
+            raise AsrError(f"dither={self.dither} must be >= 0")
+        if not 0.0 <= self.preemphasis_coefficient <= 1.0:
+            raise AsrError(f"preemphasis_coefficient={self.preemphasis_coefficient} must be in [0, 1]")
+
+    @property
+    def window_size(self) -> int:
+        """Samples per frame, truncated like Kaldi's WindowSize()."""
+        return int(self.sample_frequency * 0.001 * self.frame_length)
+
+    @property
+    def window_shift(self) -> int:
+        """Samples per shift, truncated like Kaldi's WindowShift()."""
+        return int(self.sample_frequency * 0.001 * self.frame_shift)
+
+    @property
+    def padded_window_size(self) -> int:
+        """FFT length: the window size, or the next power of two."""
+        size = self.window_size
+        return 1 << (size - 1).bit_length() if self.round_to_power_of_two else size
+
+
+@dataclass(frozen=True)
+class SpectrogramOptions(FrameOptions):
+    """Kaldi's SpectrogramOptions: log power spectrum whose bin 0 is the frame's log energy."""
+
+    energy_floor: float = 0.0
+    raw_energy: bool = True  # energy before pre-emphasis and windowing
+    use_log: bool = True  # (asr) False returns the power spectrum (bin 0 = energy) without the log
+
+
+@dataclass(frozen=True)
+class MelOptions(FrameOptions):
+    """Kaldi's MelBanksOptions plus the energy options shared by fbank and mfcc."""
+
+    num_mel_bins: int = 23
+    low_freq: float = 20.0
+    high_freq: float = 0.0  # <= 0: offset from the Nyquist frequency
+    energy_floor: float = 0.0
+    raw_energy: bool = True
+    htk_compat: bool = False
+
+    def validate(self) -> None:
+        super().validate()
+        nyquist = 0.5 * self.sample_frequency
+        high = self.high_freq + nyquist if self.high_freq <= 0 else self.high_freq
+        if self.num_mel_bins < 3:
+            raise AsrError(f"num_mel_bins={self.num_mel_bins} must be at least 3")
+        if not (0.0 <= self.low_freq < nyquist and 0.0 < high <= nyquist and self.low_freq < high):
+            raise AsrError(f"low_freq={self.low_freq} and high_freq={self.high_freq} do not fit the Nyquist "
+                           f"frequency {nyquist} Hz of sample_frequency={self.sample_frequency}")
+
+
+@dataclass(frozen=True)
+class FbankOptions(MelOptions):
+    """Kaldi's FbankOptions (compute-fbank-feats)."""
+
+    use_energy: bool = False  # prepend (htk_compat: append) the log energy
+    use_log_fbank: bool = True
+    use_power: bool = True  # power spectrum; False uses the magnitude
+
+
+@dataclass(frozen=True)
+class MfccOptions(MelOptions):
+    """Kaldi's MfccOptions (compute-mfcc-feats)."""
+
+    num_ceps: int = 13
+    use_energy: bool = True  # replace c0 by the log energy
+    cepstral_lifter: float = 22.0
+
+    def validate(self) -> None:
+        super().validate()
+        if not 1 <= self.num_ceps <= self.num_mel_bins:
+            raise AsrError(f"num_ceps={self.num_ceps} must be between 1 and num_mel_bins={self.num_mel_bins}")
+
+
+OPTION_CLASSES: dict[str, type[FrameOptions]] = {
+    "mfcc": MfccOptions,
+    "fbank": FbankOptions,
+    "spectrogram": SpectrogramOptions,
+}
+
+
+def make_options(kind: str, options: Mapping[str, Any] | None = None, path: str | None = None) -> FrameOptions:
+    """Build and validate the option dataclass of feature `kind` from an optional conf file and overrides."""
+    if kind not in OPTION_CLASSES:
+        raise AsrError(f"unknown feature kind {kind!r}; use one of {', '.join(OPTION_CLASSES)}")
+    config = build_config(OPTION_CLASSES[kind], path, options)
+    config.validate()
+    return config
+
+
+def options_dict(config: FrameOptions) -> dict[str, Any]:
+    """The options as a plain dict, for features.yaml in model directories and output metadata."""
+    return dataclasses.asdict(config)
