@@ -1,0 +1,34 @@
+# Shared setup for every recipe; run.sh sources it after parse_options.sh:
+#   . "$(dirname "$0")/../utils/path.sh"
+#
+# - `asr` runs this checkout's package (python -m asr with the repository on PYTHONPATH), so a recipe never
+#   picks up another installed version;
+# - C locale, so every sorted Kaldi file sorts the way Kaldi sorts it;
+# - helpers: `log` (timestamped, with the seconds since the recipe started) and `require` (a later stage
+#   checks its inputs and names the stage that makes them).
+
+ASR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PYTHON=${PYTHON:-python3}
+export PYTHONPATH="$ASR_ROOT${PYTHONPATH:+:$PYTHONPATH}"
+export LC_ALL=C
+export PYTHONUNBUFFERED=1
+
+asr() {
+  "$PYTHON" -m asr "$@"
+}
+
+log() {
+  echo "$(date +%H:%M:%S) [$(basename "$(dirname "$0")")/$(basename "$0") ${SECONDS}s] $*" >&2
+}
+
+# require STAGE FILE...: fail unless every FILE exists, naming the stage that writes them.
+require() {
+  local stage_number=$1 path
+  shift
+  for path in "$@"; do
+    if [ ! -e "$path" ]; then
+      log "error: $path is missing; stage $stage_number writes it (run: $0 --stage $stage_number)"
+      exit 1
+    fi
+  done
+}
