@@ -1,0 +1,33 @@
+"""CTC acoustic models and a registry from the config's `model` name to the class.
+
+Every model maps (feats (B, T, F), lengths (B,)) to (log_probs (B, T', V), out_lengths (B,)) and has a
+`subsampling` attribute (T / T'), used to turn output frames into seconds.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from torch import nn
+
+from asr.errors import AsrError
+
+# config name -> "module:class"; imported on use
+MODELS: dict[str, str] = {
+    "rnn": "asr.models.rnn:RNNModel",
+    "crnn": "asr.models.crnn:CRNNModel",
+}
+
+
+def build_model(config, input_dim: int, num_units: int) -> nn.Module:
+    """Instantiate the network named by `config.model` (a TrainConfig) for `input_dim` features and
+    `num_units` outputs (blank included)."""
+    if config.model not in MODELS:
+        raise AsrError(f"model={config.model!r} is unknown; choose one of {', '.join(sorted(MODELS))}")
+    module, name = MODELS[config.model].split(":")
+    return getattr(importlib.import_module(module), name).from_config(config, input_dim, num_units)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,75 @@
+"""`crnn`: a 2-D convolutional front end that subsamples time by 2 or 4, then the RNN stack of `rnn`."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from asr.models.rnn import RNNStack
+
+
+def _time_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """(B, 1, T, 1) float mask, 1 on valid frames: padded frames are zeroed after every layer so that a
+    frame's output does not depend on how much padding its batch happened to carry (in eval mode)."""
+    return (torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]).float()[:, None, :, None]
+
+
+def _halve(lengths: torch.Tensor) -> torch.Tensor:
+    """Output length of a kernel-3, stride-2, padding-1 convolution: ceil(L / 2)."""
+    return torch.div(lengths + 1, 2, rounding_mode="floor")
+
+
+class ResidualStage(nn.Module):
+    """Strided conv + BN + ReLU (halves time and frequency), then a residual block of two 3x3 convs."""
+
+    def __init__(self, in_channels: int, channels: int) -> None:
+        super().__init__()
+        self.down = nn.Sequential(nn.Conv2d(in_channels, channels, 3, stride=2, padding=1, bias=False),
+                                  nn.BatchNorm2d(channels), nn.ReLU())
+        self.conv1 = nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels),
+                                   nn.ReLU())
+        self.conv2 = nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        lengths = _halve(lengths)
+        y = self.down(x)
+        mask = _time_mask(lengths, y.shape[2])
+        y = y * mask
+        return torch.relu(y + self.conv2(self.conv1(y) * mask)) * mask, lengths
+
+
+class CRNNModel(nn.Module):
+    """Conv front end (one ResidualStage per factor 2 of subsampling) -> BiRNN stack -> linear -> log-softmax."""
+
+    def __init__(self, input_dim: int, num_units: int, hidden_size: int = 256, num_layers: int = 3,
+                 rnn_type: str = "lstm", dropout: float = 0.1, conv_channels: int = 32, subsampling: int = 2) -> None:
+        super().__init__()
+        if subsampling not in (2, 4):
+            raise ValueError(f"subsampling must be 2 or 4, got {subsampling}")
+        self.subsampling = subsampling
+        stages = [ResidualStage(1, conv_channels)]
+        if subsampling == 4:
+            stages.append(ResidualStage(conv_channels, conv_channels))
+        self.stages = nn.ModuleList(stages)
+        freq = input_dim
+        for _ in stages:
+            freq = (freq + 1) // 2
+        self.rnn = RNNStack(conv_channels * freq, hidden_size, num_layers, rnn_type, dropout)
+        self.dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(self.rnn.output_dim, num_units)
+
+    @classmethod
+    def from_config(cls, config, input_dim: int, num_units: int) -> "CRNNModel":
+        return cls(input_dim, num_units, config.hidden_size, config.num_layers, config.rnn_type, config.dropout,
+                   config.conv_channels, config.subsampling)
+
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """feats (B, T, F), lengths (B,) -> log-probabilities (B, T', V), output lengths (B,), T' = ceil(T/s)."""
+        lengths = lengths.to(feats.device)
+        x = feats[:, None] * _time_mask(lengths, feats.shape[1])  # (B, 1, T, F)
+        for stage in self.stages:
+            x, lengths = stage(x, lengths)
+        batch, channels, frames, freq = x.shape
+        x = x.permute(0, 2, 1, 3).reshape(batch, frames, channels * freq)
+        hidden = self.dropout(self.rnn(self.dropout(x), lengths))
+        return self.output(hidden).log_softmax(dim=-1), lengths

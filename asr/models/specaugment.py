@@ -1,0 +1,65 @@
+"""Augmentation: SpecAugment masks on padded feature batches, and speed perturbation of waveforms.
+
+Both draw from an explicit `torch.Generator` / seed passed by the trainer, derived from (seed, epoch, step),
+so a resumed run draws the same masks as an uninterrupted one without saving any augmentation state.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class SpecAugment(nn.Module):
+    """Frequency and time masks (Park et al. 2019, without time warping), filled with 0 (the mean after CMVN).
+
+    Time masks are at most `time_mask_width` frames and at most `time_mask_ratio` of each utterance, and only
+    fall inside its valid frames.
+    """
+
+    def __init__(self, num_freq_masks: int = 2, freq_mask_width: int = 8, num_time_masks: int = 2,
+                 time_mask_width: int = 20, time_mask_ratio: float = 0.2) -> None:
+        super().__init__()
+        self.num_freq_masks = num_freq_masks
+        self.freq_mask_width = freq_mask_width
+        self.num_time_masks = num_time_masks
+        self.time_mask_width = time_mask_width
+        self.time_mask_ratio = time_mask_ratio
+
+    @classmethod
+    def from_config(cls, config) -> "SpecAugment":
+        return cls(config.num_freq_masks, config.freq_mask_width, config.num_time_masks, config.time_mask_width,
+                   config.time_mask_ratio)
+
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """feats (B, T, F) -> masked copy; `generator` is a CPU generator so draws match on every device."""
+        batch, frames, dims = feats.shape
+        keep = torch.ones(batch, frames, dims)
+        freq_axis = torch.arange(dims)
+        time_axis = torch.arange(frames)
+        for b in range(batch):
+            length = int(lengths[b])
+            for _ in range(self.num_freq_masks):
+                width = int(torch.randint(0, min(self.freq_mask_width, dims) + 1, (1,), generator=generator))
+                start = int(torch.randint(0, dims - width + 1, (1,), generator=generator))
+                keep[b, :, (freq_axis >= start) & (freq_axis < start + width)] = 0
+            max_time = min(self.time_mask_width, int(self.time_mask_ratio * length))
+            for _ in range(self.num_time_masks):
+                width = int(torch.randint(0, max_time + 1, (1,), generator=generator))
+                start = int(torch.randint(0, length - width + 1, (1,), generator=generator))
+                keep[b, (time_axis >= start) & (time_axis < start + width), :] = 0
+        return feats * keep.to(feats.device)
+
+
+def speed_perturb(waveform: np.ndarray, factor: float) -> np.ndarray:
+    """Kaldi/sox-style speed perturbation: resample so the audio plays `factor` times faster (pitch moves too),
+    keeping the nominal sample rate. factor 1.0 returns the input unchanged."""
+    if factor == 1.0:
+        return waveform
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(factor).limit_denominator(100)  # new_len = len / factor
+    return resample_poly(waveform, ratio.denominator, ratio.numerator).astype(waveform.dtype, copy=False)

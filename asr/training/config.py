@@ -1,0 +1,80 @@
+"""The one dataclass holding every training tunable; its field defaults are the named defaults.
+
+`asr train` builds it with `asr.config.build_config(TrainConfig, --config file, flag overrides)` and writes the
+resolved result to `exp/NAME/config.yaml`, from which `load_model_dir` rebuilds the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Optional
+
+from asr.errors import AsrError
+
+
+@dataclass
+class TrainConfig:
+    # --- network (asr.models) ---
+    model: Literal["rnn", "crnn"] = "crnn"
+    rnn_type: Literal["lstm", "gru"] = "lstm"
+    hidden_size: int = 256          # per direction
+    num_layers: int = 3             # bidirectional RNN layers
+    dropout: float = 0.1
+    conv_channels: int = 32         # crnn front end
+    subsampling: int = 2            # crnn: time subsampling, 2 or 4 (rnn: always 1)
+
+    # --- input features ---
+    feats_source: Literal["auto", "feats", "wav"] = "auto"  # auto: feats.scp if the data dir has one, else wav.scp
+    feature_type: Literal["mfcc", "fbank", "spectrogram"] = "fbank"  # used when computing from wav.scp
+    feature_config: Optional[str] = None  # Kaldi conf or YAML of feature options (how feats.scp was made)
+    cmvn: Literal["global", "none"] = "global"  # global: stats accumulated over the training set
+    norm_vars: bool = True
+
+    # --- augmentation ---
+    spec_augment: bool = True
+    num_freq_masks: int = 2
+    freq_mask_width: int = 8        # max bins per mask
+    num_time_masks: int = 2
+    time_mask_width: int = 20       # max frames per mask
+    time_mask_ratio: float = 0.2    # and at most this fraction of the utterance
+    speed_perturb: tuple[float, ...] = ()  # e.g. 0.9,1.0,1.1 (needs features from wav.scp)
+
+    # --- optimisation ---
+    optimizer: Literal["sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"] = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9           # momentum and rmsprop
+    weight_decay: float = 1e-4
+    grad_clip: float = 5.0          # max global gradient norm; <= 0 disables
+    warmup_steps: int = 200         # linear warm-up from lr/warmup_steps
+    lr_schedule: Literal["constant", "exponential", "cosine", "inverse_sqrt"] = "exponential"
+    lr_decay: float = 0.9           # exponential: lr *= lr_decay every epoch
+    min_lr: float = 1e-5            # floor for every schedule
+    epochs: int = 20
+    max_frames: int = 20000         # cap on padded input frames per (global) batch
+    max_batch_size: int = 64        # cap on utterances per (global) batch
+
+    # --- bookkeeping ---
+    checkpoint_every: int = 0       # also checkpoint every N optimizer steps (0: only at epoch ends)
+    keep_step_checkpoints: int = 2  # step checkpoints kept (epoch checkpoints are all kept for averaging)
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    num_threads: int = 1            # torch intra-op threads (2 threads on a busy 2-core box is 20-35x slower)
+    valid_every_epoch: bool = True
+
+    def __post_init__(self) -> None:
+        if self.model == "crnn" and self.subsampling not in (2, 4):
+            raise AsrError(f"subsampling={self.subsampling}: the crnn subsamples time by 2 or 4; set 2 or 4")
+        for name in ("hidden_size", "num_layers", "conv_channels", "epochs", "max_frames", "max_batch_size",
+                     "num_threads"):
+            if getattr(self, name) < 1:
+                raise AsrError(f"{name}={getattr(self, name)}: must be at least 1")
+        if not 0.0 <= self.dropout < 1.0:
+            raise AsrError(f"dropout={self.dropout}: must be in [0, 1)")
+        if self.lr <= 0:
+            raise AsrError(f"lr={self.lr}: must be positive")
+        if any(not 0.5 <= f <= 2.0 for f in self.speed_perturb):
+            raise AsrError(f"speed_perturb={self.speed_perturb}: factors must lie in [0.5, 2.0], e.g. 0.9,1.0,1.1")
+
+
+# Keys that may change between a run and its --resume without changing the result's meaning.
+RESUMABLE_CHANGES = frozenset({"epochs", "device", "num_threads", "checkpoint_every", "keep_step_checkpoints"})

@@ -1,0 +1,225 @@
+"""Training data: utterances (normalised features + unit ids) in memory, and length-bucketed batches.
+
+Features come from the data directory's `feats.scp` (precomputed by `asr features`) or are computed from
+`wav.scp` with the feature options recorded in the model directory, so that `transcribe` computes exactly
+the same thing. Batch order is a pure function of (seed, epoch), which is what lets `--resume` continue
+mid-epoch with the same data order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from asr.errors import AsrError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FeatureSpec:
+    """How the network's input features are made: what `features.yaml` in the model directory records."""
+
+    kind: str                      # mfcc | fbank | spectrogram
+    options: dict[str, Any]        # resolved options of that kind (Kaldi names, underscored)
+    source: str                    # feats (feats.scp) | wav (computed from wav.scp)
+    dim: int = 0                   # feature dimension, filled in once data is read
+    cmvn: str = "global"
+    norm_vars: bool = True
+
+    @property
+    def sample_frequency(self) -> float:
+        return float(self.options.get("sample_frequency", 16000.0))
+
+    @property
+    def frame_shift_s(self) -> float:
+        """Seconds per input frame (Kaldi `frame_shift` is in milliseconds)."""
+        return float(self.options.get("frame_shift", 10.0)) / 1000.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "options": dict(self.options), "source": self.source, "dim": self.dim,
+                "cmvn": self.cmvn, "norm_vars": self.norm_vars, "sample_frequency": self.sample_frequency,
+                "frame_shift_s": self.frame_shift_s}
+
+
+@dataclass
+class Utterance:
+    key: str
+    feats: np.ndarray              # (T, F) float32, CMVN applied once stats are known
+    targets: np.ndarray            # int64 unit ids, never 0 (blank)
+    text: str
+
+
+@dataclass
+class DataSet:
+    name: str                      # the data directory, for messages
+    utterances: list[Utterance]
+    data_dir: Any = None           # asr.datadir.DataDir, kept for on-the-fly (speed-perturbed) features
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def lengths(self) -> list[int]:
+        return [len(u.feats) for u in self.utterances]
+
+
+def resolve_feature_spec(config, data_dir: str | os.PathLike) -> FeatureSpec:
+    """Decide the feature source (feats.scp or wav.scp) and resolve the feature options from `feature_config`
+    (for feats.scp: the conf the features were computed with, recorded so transcription can redo them)."""
+    from asr.datadir import read_data_dir
+    from asr.features.config import make_options, options_dict
+
+    datadir = read_data_dir(data_dir)
+    source = config.feats_source
+    if source == "auto":
+        source = "feats" if datadir.feats_scp else "wav"
+    if source == "feats" and not datadir.feats_scp:
+        raise AsrError(f"{Path(data_dir) / 'feats.scp'}: missing; run `asr features {config.feature_type} "
+                       f"{data_dir}` or use --feats-source wav")
+    if source == "feats" and config.speed_perturb:
+        raise AsrError("speed_perturb needs features computed from audio; use --feats-source wav "
+                       "or drop --speed-perturb")
+    options = options_dict(make_options(config.feature_type, path=config.feature_config))
+    if source == "feats" and config.feature_config is None:
+        logger.warning("%s: features from feats.scp, but no --feature-config says how they were computed; "
+                       "recording Kaldi's default %s options in the model directory", data_dir,
+                       config.feature_type)
+    return FeatureSpec(kind=config.feature_type, options=options, source=source, cmvn=config.cmvn,
+                       norm_vars=config.norm_vars)
+
+
+def expected_dim(spec: FeatureSpec) -> int:
+    """Dimension the recorded options produce, to catch a feats.scp computed with other options."""
+    from asr.features import compute_features
+
+    noise = np.random.default_rng(0).normal(0.0, 100.0, int(spec.sample_frequency * 0.1)).astype(np.float32)
+    return int(np.asarray(compute_features(spec.kind, noise, spec.sample_frequency, spec.options)).shape[1])
+
+
+def compute_utterance_features(datadir, key: str, spec: FeatureSpec, speed: float = 1.0) -> np.ndarray:
+    """Features of one utterance from its audio (segments honoured), optionally speed-perturbed."""
+    from asr.datadir import load_utterance_audio
+    from asr.features import compute_features
+    from asr.models.specaugment import speed_perturb
+
+    wave, rate = load_utterance_audio(datadir, key, sample_frequency=spec.sample_frequency)
+    return np.asarray(compute_features(spec.kind, speed_perturb(wave, speed), rate, spec.options), dtype=np.float32)
+
+
+def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subsampling: int = 1,
+                 progress: bool = True) -> DataSet:
+    """Read every utterance with both features and text; skip (and count) those CTC cannot learn from:
+    no text, no units after encoding, or fewer output frames than the targets need."""
+    from tqdm import tqdm
+
+    from asr.datadir import read_data_dir
+
+    datadir = read_data_dir(data_dir)
+    if not datadir.text:
+        raise AsrError(f"{Path(data_dir) / 'text'}: missing or empty; training needs transcripts")
+    spec.dim = spec.dim or expected_dim(spec)
+    skipped = {"no_text": 0, "no_units": 0, "too_short": 0}
+    if spec.source == "feats":
+        from asr.kaldi_io import read_matrix
+
+        entries = dict(datadir.feats_scp)
+        load = lambda key: np.asarray(read_matrix(entries[key]), dtype=np.float32)  # noqa: E731
+    else:
+        entries = dict(datadir.wav_scp) if not datadir.segments else dict(datadir.segments)
+        load = lambda key: compute_utterance_features(datadir, key, spec)  # noqa: E731
+    utterances: list[Utterance] = []
+    for key in tqdm(sorted(entries), desc=f"reading {data_dir}", unit="utt", disable=not progress,
+                    leave=False):
+        text = datadir.text.get(key)
+        if text is None or not text.strip():
+            skipped["no_text"] += 1
+            continue
+        targets = np.asarray(tokenizer.encode(text), dtype=np.int64)
+        if targets.size == 0:
+            skipped["no_units"] += 1
+            continue
+        feats = load(key)
+        if feats.ndim != 2 or feats.shape[1] != spec.dim:
+            raise AsrError(f"{data_dir}: utterance {key} has features of shape {feats.shape}, but the "
+                           f"{spec.kind} options give {spec.dim} dims; pass the --feature-config the features "
+                           f"were computed with, or recompute them")
+        repeats = int(np.sum(targets[1:] == targets[:-1]))
+        if -(-len(feats) // subsampling) < len(targets) + repeats:
+            skipped["too_short"] += 1
+            continue
+        utterances.append(Utterance(key, feats, targets, text))
+    if not utterances:
+        raise AsrError(f"{data_dir}: no usable utterance (skipped: {skipped}); check text and features")
+    if any(skipped.values()):
+        logger.warning("%s: skipped %s", data_dir, ", ".join(f"{n} {k}" for k, n in skipped.items() if n))
+    logger.info("%s: %d utterances, %d frames", data_dir, len(utterances), sum(len(u.feats) for u in utterances))
+    return DataSet(str(data_dir), utterances, datadir, skipped)
+
+
+def accumulate_cmvn_stats(utterances: Sequence[Utterance]) -> np.ndarray:
+    """Global Kaldi-format CMVN stats (2, dim+1) over all utterances."""
+    from asr.features import compute_cmvn_stats
+
+    return np.sum([compute_cmvn_stats(u.feats) for u in utterances], axis=0)
+
+
+def normalize(utterances: Sequence[Utterance], stats: np.ndarray | None, norm_vars: bool) -> None:
+    """Apply CMVN in place (no-op without stats)."""
+    if stats is None:
+        return
+    from asr.features import apply_cmvn
+
+    for u in utterances:
+        u.feats = np.asarray(apply_cmvn(u.feats, stats, norm_vars=norm_vars), dtype=np.float32)
+
+
+def make_batches(lengths: Sequence[int], max_frames: int, max_batch_size: int, *, seed: int = 0, epoch: int = 0,
+                 shuffle: bool = True, min_batch_size: int = 1) -> list[list[int]]:
+    """Group utterance indices into batches of similar length, each with at most `max_frames` padded frames
+    (longest x count) and `max_batch_size` utterances, and at least `min_batch_size` (one per process).
+
+    With `shuffle`, lengths are jittered by up to 10% before sorting (so batches differ between epochs) and the
+    batch order is shuffled; both draw from a generator seeded by (seed, epoch) only.
+    """
+    if len(lengths) < min_batch_size:
+        raise AsrError(f"{len(lengths)} utterances cannot fill one batch per process ({min_batch_size}); "
+                       f"use fewer processes or more data")
+    rng = np.random.default_rng([seed, epoch])
+    keys = np.asarray(lengths, dtype=np.float64)
+    if shuffle:
+        keys = keys * rng.uniform(0.9, 1.1, size=len(keys))
+    order = np.argsort(keys, kind="stable")
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for index in order.tolist():
+        longest_if_added = max(longest, lengths[index])
+        if current and (longest_if_added * (len(current) + 1) > max_frames or len(current) >= max_batch_size) \
+                and len(current) >= min_batch_size:
+            batches.append(current)
+            current, longest_if_added = [], lengths[index]
+        current.append(index)
+        longest = longest_if_added
+    if len(current) < min_batch_size:
+        batches[-1].extend(current)
+    else:
+        batches.append(current)
+    if shuffle:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def collate(feats: Sequence[np.ndarray], targets: Sequence[np.ndarray]
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Pad features to (B, T, F); concatenate targets for CTCLoss. Returns feats, lengths, targets, target_lengths."""
+    lengths = torch.tensor([len(f) for f in feats], dtype=torch.long)
+    padded = np.zeros((len(feats), int(lengths.max()), feats[0].shape[1]), dtype=np.float32)
+    for i, f in enumerate(feats):
+        padded[i, :len(f)] = f
+    target_lengths = torch.tensor([len(t) for t in targets], dtype=torch.long)
+    return torch.from_numpy(padded), lengths, torch.from_numpy(np.concatenate(targets)), target_lengths

@@ -1,0 +1,177 @@
+"""The self-describing model directory, and `load_model_dir` that rebuilds everything from it.
+
+exp/NAME/
+  config.yaml     resolved TrainConfig (the network is rebuilt from it)
+  features.yaml   feature kind, options, dim, CMVN mode, frame shift (what transcription must compute)
+  cmvn.ark        global CMVN stats (Kaldi (2, dim+1) matrix, key "global"), when cmvn=global
+  lang/           copy of the units (tokens.txt, units.yaml, lexicon.txt or bpe.model)
+  model.pt        state_dict, loadable with torch.load(weights_only=True)
+  checkpoints/    epoch-NNNN.pt, step-NNNNNNNN.pt (weights-only loadable as well)
+  log.jsonl       one JSON record per epoch
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import yaml
+from torch import nn
+
+from asr.config import build_config, config_to_dict
+from asr.errors import AsrError
+from asr.fileio import write_text_atomic
+from asr.training.config import TrainConfig
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.yaml"
+FEATURES_FILE = "features.yaml"
+CMVN_FILE = "cmvn.ark"
+LANG_DIR = "lang"
+MODEL_FILE = "model.pt"
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    """YAML of plain data; tuples become lists so the file stays safe_load-able."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return yaml.safe_dump(plain(data), sort_keys=False)
+
+
+def write_model_dir(out_dir: str | os.PathLike, config: TrainConfig, feature_spec, cmvn_stats: np.ndarray | None,
+                    tokenizer) -> None:
+    """Everything but the weights: config.yaml, features.yaml, cmvn.ark, lang/."""
+    from asr.kaldi_io import ArkWriter
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out_dir / CONFIG_FILE, dump_yaml(config_to_dict(config)))
+    write_text_atomic(out_dir / FEATURES_FILE, dump_yaml(feature_spec.to_dict()))
+    if cmvn_stats is not None:
+        with ArkWriter(out_dir / CMVN_FILE) as writer:
+            writer.write("global", np.asarray(cmvn_stats, dtype=np.float64))
+    tokenizer.save(out_dir / LANG_DIR)
+    logger.info("wrote %s, %s%s and %s/ into %s", CONFIG_FILE, FEATURES_FILE,
+                f", {CMVN_FILE}" if cmvn_stats is not None else "", LANG_DIR, out_dir)
+
+
+def read_train_config(model_dir: str | os.PathLike) -> TrainConfig:
+    path = Path(model_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise AsrError(f"{path}: missing; {model_dir} is not a model directory written by `asr train`")
+    return build_config(TrainConfig, path)
+
+
+@dataclass
+class ModelDir:
+    """A trained model ready for inference: network (eval mode) plus everything needed to feed it."""
+
+    path: Path
+    model: nn.Module
+    config: TrainConfig
+    feature_kind: str
+    feature_options: dict[str, Any]
+    cmvn_stats: np.ndarray | None
+    norm_vars: bool
+    tokenizer: Any
+    frame_shift_s: float           # seconds per OUTPUT frame (subsampling included)
+    device: torch.device
+
+    @property
+    def sample_frequency(self) -> float:
+        return float(self.feature_options.get("sample_frequency", 16000.0))
+
+    def normalize(self, feats: np.ndarray) -> np.ndarray:
+        """Apply the training-set CMVN to raw features (e.g. from a data dir's feats.scp)."""
+        if self.cmvn_stats is None:
+            return np.asarray(feats, dtype=np.float32)
+        from asr.features import apply_cmvn
+
+        return np.asarray(apply_cmvn(feats, self.cmvn_stats, norm_vars=self.norm_vars), dtype=np.float32)
+
+    def compute_features(self, waveform: np.ndarray, sample_frequency: float) -> np.ndarray:
+        """Network input for a waveform (int16 range, at the model's sample rate): features, then CMVN."""
+        from asr.features import compute_features
+
+        return self.normalize(compute_features(self.feature_kind, waveform, sample_frequency, self.feature_options))
+
+    @torch.no_grad()
+    def log_probs(self, feats: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Per-utterance (T', V) log-posteriors for a batch of normalised feature matrices."""
+        from asr.training.dataset import collate
+
+        empty = [np.zeros(0, dtype=np.int64)] * len(feats)
+        padded, lengths, _, _ = collate(feats, empty)
+        out, out_lengths = self.model(padded.to(self.device), lengths.to(self.device))
+        out = out.cpu().numpy()
+        return [out[i, :int(n)] for i, n in enumerate(out_lengths)]
+
+
+def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """torch.load(weights_only=True): a file carrying pickled objects is refused, never executed."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise AsrError(f"{path}: missing; train the model (asr train) or average checkpoints (asr average)") \
+            from None
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        raise AsrError(f"{path}: not a loadable weights-only file ({first}); it may be truncated or carry "
+                       f"pickled objects, which are refused") from None
+
+
+def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu") -> ModelDir:
+    """Rebuild a trained model from its directory; errors name the missing or broken file."""
+    from asr.kaldi_io import read_ark
+    from asr.models import build_model
+    from asr.training.distributed import resolve_device
+    from asr.units import load_tokenizer
+
+    path = Path(path)
+    if not path.is_dir():
+        raise AsrError(f"{path}: no such model directory; pass the --out of `asr train`")
+    config = read_train_config(path)
+    features_path = path / FEATURES_FILE
+    try:
+        features = yaml.safe_load(features_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AsrError(f"{features_path}: missing; the model directory is incomplete (rerun asr train)") from None
+    except yaml.YAMLError as e:
+        raise AsrError(f"{features_path}: invalid YAML ({e.__class__.__name__}); rerun asr train") from None
+    if not isinstance(features, dict) or not {"kind", "options", "dim"} <= set(features):
+        raise AsrError(f"{features_path}: expected kind, options and dim; rerun asr train")
+    cmvn_stats = None
+    if features.get("cmvn", "none") != "none":
+        entries = list(read_ark(path / CMVN_FILE))
+        if len(entries) != 1 or entries[0][1].shape != (2, int(features["dim"]) + 1):
+            raise AsrError(f"{path / CMVN_FILE}: expected one (2, {int(features['dim']) + 1}) stats matrix")
+        cmvn_stats = np.asarray(entries[0][1], dtype=np.float64)
+    tokenizer = load_tokenizer(path / LANG_DIR)
+    resolved = device if isinstance(device, torch.device) else _device(device, resolve_device)
+    model = build_model(config, int(features["dim"]), len(tokenizer.tokens))
+    state = load_state_dict(path / MODEL_FILE)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError) as e:
+        raise AsrError(f"{path / MODEL_FILE}: weights do not fit {CONFIG_FILE} "
+                       f"({str(e).splitlines()[0]}); use the model.pt of this directory") from None
+    model.to(resolved).eval()
+    frame_shift_s = float(features.get("frame_shift_s", 0.01)) * model.subsampling
+    return ModelDir(path, model, config, features["kind"], dict(features["options"]), cmvn_stats,
+                    bool(features.get("norm_vars", True)), tokenizer, frame_shift_s, resolved)
+
+
+def _device(name: str, resolve) -> torch.device:
+    return resolve(name) if name in {"auto", "cpu", "cuda"} else torch.device(name)

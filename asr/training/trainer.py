@@ -1,0 +1,398 @@
+"""The CTC training loop: bucketed batches, SpecAugment, clipping, LR schedule, validation, checkpoints.
+
+Determinism is by construction: the batch order is a function of (seed, epoch), SpecAugment and speed
+perturbation draw from generators seeded by (seed, epoch, batch, rank), the learning rate is a function of
+the step, and the checkpoint keeps model, optimizer and torch RNG (dropout) state. So a run killed at any
+point and resumed from its latest checkpoint ends with the same weights as an uninterrupted run (on CPU).
+
+Distributed: every process builds the same global batches and takes every world_size-th utterance of each;
+the loss is normalised by the global batch's token count, so DDP's gradient average equals the gradient of
+the single-process loss on the whole batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from asr.config import config_to_dict
+from asr.errors import AsrError
+from asr.fileio import write_text_atomic
+from asr.models import count_parameters
+from asr.models.specaugment import SpecAugment
+from asr.training.checkpoint import (epoch_checkpoint_path, load_checkpoint, prune_step_checkpoints, rng_state,
+                                     save_checkpoint, set_rng_state, step_checkpoint_path)
+from asr.training.config import TrainConfig
+from asr.training.dataset import DataSet, Utterance, collate, compute_utterance_features, make_batches, normalize
+from asr.training.distributed import DistContext, all_reduce_sum, barrier, gather_tensors
+
+logger = logging.getLogger(__name__)
+
+LOG_NAME = "log.jsonl"
+MODEL_NAME = "model.pt"
+
+
+def make_optimizer(config: TrainConfig, params) -> torch.optim.Optimizer:
+    """The optimizer named by `config.optimizer`; `momentum` is SGD with (Nesterov-free) momentum."""
+    params = list(params)
+    decay = config.weight_decay
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, weight_decay=decay)
+    if config.optimizer == "momentum":
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=decay)
+    if config.optimizer == "adagrad":
+        return torch.optim.Adagrad(params, lr=config.lr, weight_decay=decay)
+    if config.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=config.lr, momentum=config.momentum, weight_decay=decay)
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=decay)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=decay)
+    raise AsrError(f"optimizer={config.optimizer!r}: choose sgd, momentum, adagrad, rmsprop, adam or adamw")
+
+
+def learning_rate(config: TrainConfig, step: int, epoch_progress: float) -> float:
+    """LR for optimizer step `step` (0-based) at `epoch_progress` epochs into training: linear warm-up over
+    `warmup_steps`, then the schedule, never below `min_lr`."""
+    warmup = min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps > 0 else 1.0
+    if config.lr_schedule == "exponential":
+        decay = config.lr_decay ** math.floor(epoch_progress)
+    elif config.lr_schedule == "cosine":
+        decay = 0.5 * (1.0 + math.cos(math.pi * min(epoch_progress / config.epochs, 1.0)))
+    elif config.lr_schedule == "inverse_sqrt":
+        decay = math.sqrt(max(config.warmup_steps, 1) / max(step + 1, config.warmup_steps, 1))
+    else:
+        decay = 1.0
+    return max(config.lr * warmup * decay, min(config.min_lr, config.lr * warmup))
+
+
+def _seed_for(*parts: int) -> int:
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+@dataclass
+class TrainState:
+    """Where training stands; all of it goes into every checkpoint."""
+
+    epoch: int = 0                 # epochs completed
+    batches_done: int = 0          # batches of the current epoch already trained
+    global_step: int = 0
+    epoch_loss_sum: float = 0.0    # summed CTC loss of the current epoch so far
+    epoch_tokens: int = 0
+    epoch_frames: int = 0
+    elapsed_s: float = 0.0         # training wall time so far, over all resumptions
+
+
+class Trainer:
+    """Train `model` on `train` and validate on `valid`, writing checkpoints and the log into `out_dir`."""
+
+    def __init__(self, config: TrainConfig, model: nn.Module, train: DataSet, valid: DataSet | None,
+                 out_dir: str | Path, *, context: DistContext | None = None, tokenizer=None,
+                 feature_spec=None, cmvn_stats: np.ndarray | None = None, progress: bool = True) -> None:
+        self.config = config
+        self.context = context or DistContext()
+        self.device = self.context.device
+        self.model = model.to(self.device)
+        self.train_set = train
+        self.valid_set = valid
+        self.out_dir = Path(out_dir)
+        self.tokenizer = tokenizer
+        self.feature_spec = feature_spec
+        self.cmvn_stats = cmvn_stats
+        self.progress = progress and self.context.is_main
+        self.optimizer = make_optimizer(config, self.model.parameters())
+        self.ctc = nn.CTCLoss(blank=0, reduction="sum", zero_infinity=True)
+        self.spec_augment = SpecAugment.from_config(config) if config.spec_augment else None
+        self.state = TrainState()
+        self.log_records: list[dict[str, Any]] = []
+        self.network = self.model
+        if self.context.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.network = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+
+    # ---------------------------------------------------------------- checkpoints
+    def checkpoint_state(self, valid_loss: float | None = None) -> dict[str, Any]:
+        states = gather_tensors(self.context, rng_state(self.device))
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "rng": states, "config": _plain(config_to_dict(self.config)), "valid_loss": valid_loss,
+                **vars(self.state)}
+
+    def save(self, path: Path, valid_loss: float | None = None) -> None:
+        state = self.checkpoint_state(valid_loss)  # collective: every rank takes part
+        if self.context.is_main:
+            save_checkpoint(path, state)
+            logger.info("checkpoint %s (epoch %d, step %d)", path, self.state.epoch, self.state.global_step)
+        barrier(self.context)
+
+    def resume(self, path: str | Path) -> None:
+        """Continue from checkpoint `path`: weights, optimizer, position, RNG, and the log up to that point."""
+        state = load_checkpoint(path)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        for name in vars(self.state):
+            setattr(self.state, name, state[name])
+        rngs = state["rng"]
+        if len(rngs) == self.context.world_size:
+            set_rng_state(rngs[self.context.rank], self.device)
+        else:
+            logger.warning("%s was written by %d processes, now %d: dropout draws will differ from an "
+                           "uninterrupted run", path, len(rngs), self.context.world_size)
+            torch.manual_seed(_seed_for(self.config.seed, self.state.global_step, self.context.rank))
+        log_path = self.out_dir / LOG_NAME
+        if log_path.exists():
+            records = [json.loads(line) for line in log_path.read_text(encoding="utf-8").splitlines() if line]
+            self.log_records = [r for r in records if r.get("global_step", 0) <= self.state.global_step]
+        logger.info("resumed from %s: epoch %d, batch %d, step %d", path, self.state.epoch,
+                    self.state.batches_done, self.state.global_step)
+
+    # ---------------------------------------------------------------- one step
+    def _batch_features(self, indices: list[int], epoch: int, batch_index: int) -> list[np.ndarray]:
+        """Features of a batch; with speed perturbation, recomputed from audio at a factor drawn per utterance."""
+        utts = [self.train_set.utterances[i] for i in indices]
+        factors = self.config.speed_perturb
+        if not factors:
+            return [u.feats for u in utts]
+        rng = np.random.default_rng([self.config.seed, epoch, batch_index, 1])
+        feats = []
+        for u in utts:
+            factor = float(factors[rng.integers(len(factors))])
+            if factor == 1.0:
+                feats.append(u.feats)
+                continue
+            perturbed = compute_utterance_features(self.train_set.data_dir, u.key, self.feature_spec, factor)
+            one = [Utterance(u.key, perturbed, u.targets, u.text)]
+            normalize(one, self.cmvn_stats, self.config.norm_vars)
+            feats.append(one[0].feats)
+        return feats
+
+    def train_step(self, global_batch: list[int], epoch: int, batch_index: int) -> tuple[float, int, int]:
+        """One optimizer step on this process's share of `global_batch`; returns the summed loss, the tokens and
+        the input frames of the whole global batch."""
+        mine = global_batch[self.context.rank::self.context.world_size]
+        global_tokens = sum(len(self.train_set.utterances[i].targets) for i in global_batch)
+        feats, lengths, targets, target_lengths = collate(
+            self._batch_features(mine, epoch, batch_index), [self.train_set.utterances[i].targets for i in mine])
+        if self.spec_augment is not None:
+            generator = torch.Generator().manual_seed(
+                _seed_for(self.config.seed, epoch, batch_index, self.context.rank))
+            feats = self.spec_augment(feats, lengths, generator)
+        feats = feats.to(self.device)
+        log_probs, out_lengths = self.network(feats, lengths.to(self.device))
+        loss_sum = self.ctc(log_probs.transpose(0, 1), targets.to(self.device), out_lengths, target_lengths.to(
+            self.device))
+        # DDP averages gradients over processes: scale so that the average is d(global sum / global tokens).
+        (loss_sum * (self.context.world_size / global_tokens)).backward()
+        if self.config.grad_clip > 0:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        total_loss, total_frames = all_reduce_sum(self.context, [loss_sum.item(), float(lengths.sum())])
+        return total_loss, global_tokens, int(total_frames)
+
+    # ---------------------------------------------------------------- validation
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """Validation loss per token and, with a tokenizer, greedy CER/WER against the unit-normalised reference."""
+        assert self.valid_set is not None
+        self.model.eval()
+        utts = self.valid_set.utterances
+        loss_sum, tokens, refs, hyps = 0.0, 0, [], []
+        for batch in make_batches(self.valid_set.lengths, self.config.max_frames, self.config.max_batch_size,
+                                  shuffle=False):
+            feats, lengths, targets, target_lengths = collate([utts[i].feats for i in batch],
+                                                              [utts[i].targets for i in batch])
+            log_probs, out_lengths = self.model(feats.to(self.device), lengths.to(self.device))
+            loss_sum += float(self.ctc(log_probs.transpose(0, 1), targets.to(self.device), out_lengths,
+                                       target_lengths.to(self.device)))
+            tokens += int(target_lengths.sum())
+            if self.tokenizer is not None:
+                from asr.decoding import greedy_search
+
+                posteriors = log_probs.cpu().numpy()
+                for row, i in enumerate(batch):
+                    ids = greedy_search(posteriors[row, :int(out_lengths[row])], blank=0)
+                    hyps.append(self.tokenizer.decode(ids))
+                    refs.append(self.tokenizer.decode(utts[i].targets.tolist()))
+        self.model.train()
+        result = {"valid_loss": loss_sum / max(tokens, 1)}
+        if self.tokenizer is not None:
+            from asr.scoring import error_rates
+
+            result.update(error_rates(refs, hyps))
+        return result
+
+    # ---------------------------------------------------------------- the loop
+    def fit(self) -> TrainState:
+        """Train up to `config.epochs` epochs from the current state (fresh or resumed)."""
+        from tqdm import tqdm
+
+        config, state = self.config, self.state
+        if self.context.is_main:
+            logger.info("model %s: %d parameters; %d threads; device %s; %d process(es)", config.model,
+                        count_parameters(self.model), torch.get_num_threads(), self.device, self.context.world_size)
+        writer = self._tensorboard()
+        self.model.train()
+        while state.epoch < config.epochs:
+            epoch = state.epoch
+            batches = make_batches(self.train_set.lengths, config.max_frames, config.max_batch_size,
+                                   seed=config.seed, epoch=epoch, min_batch_size=self.context.world_size)
+            bar = tqdm(total=len(batches), initial=state.batches_done, desc=f"epoch {epoch + 1}/{config.epochs}",
+                       unit="batch", disable=not self.progress, dynamic_ncols=True)
+            start = time.perf_counter()
+            frames_this_run = 0
+            lr = self.optimizer.param_groups[0]["lr"]
+            while state.batches_done < len(batches):
+                lr = learning_rate(config, state.global_step, epoch + state.batches_done / len(batches))
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+                loss, tokens, frames = self.train_step(batches[state.batches_done], epoch, state.batches_done)
+                state.batches_done += 1
+                state.global_step += 1
+                state.epoch_loss_sum += loss
+                state.epoch_tokens += tokens
+                state.epoch_frames += frames
+                frames_this_run += frames
+                wall = time.perf_counter() - start
+                bar.set_postfix(loss=f"{loss / max(tokens, 1):.3f}", fps=f"{frames_this_run / max(wall, 1e-9):.0f}",
+                                lr=f"{lr:.2e}", refresh=False)
+                bar.update()
+                if writer is not None:
+                    writer.add_scalar("train/loss", loss / max(tokens, 1), state.global_step)
+                    writer.add_scalar("train/lr", lr, state.global_step)
+                if config.checkpoint_every > 0 and state.global_step % config.checkpoint_every == 0 \
+                        and state.batches_done < len(batches):
+                    state.elapsed_s += time.perf_counter() - start
+                    start = time.perf_counter()
+                    self.save(step_checkpoint_path(self.out_dir, state.global_step))
+                    if self.context.is_main:
+                        prune_step_checkpoints(self.out_dir, config.keep_step_checkpoints)
+            bar.close()
+            train_time = time.perf_counter() - start
+            state.elapsed_s += train_time
+            record: dict[str, Any] = {
+                "epoch": epoch + 1, "global_step": state.global_step,
+                "train_loss": state.epoch_loss_sum / max(state.epoch_tokens, 1), "lr": lr,
+                "frames": state.epoch_frames, "frames_per_s": frames_this_run / max(train_time, 1e-9)}
+            if self.valid_set is not None and config.valid_every_epoch:
+                if self.context.is_main:
+                    valid_start = time.perf_counter()
+                    record.update(self.evaluate())
+                    record["valid_time_s"] = time.perf_counter() - valid_start
+                    state.elapsed_s += record["valid_time_s"]
+                barrier(self.context)
+            record["elapsed_s"] = state.elapsed_s
+            state.epoch += 1
+            state.batches_done = 0
+            state.epoch_loss_sum, state.epoch_tokens, state.epoch_frames = 0.0, 0, 0
+            self.save(epoch_checkpoint_path(self.out_dir, state.epoch), record.get("valid_loss"))
+            if self.context.is_main:
+                self._write_log(record, writer)
+                self.save_weights()
+        if writer is not None:
+            writer.close()
+        return state
+
+    def save_weights(self, path: Path | None = None) -> None:
+        """model.pt: the bare state_dict, what `load_model_dir` reads."""
+        from asr.fileio import atomic_path
+
+        with atomic_path(path or self.out_dir / MODEL_NAME) as tmp:
+            torch.save(self.model.state_dict(), tmp)
+
+    def _write_log(self, record: dict[str, Any], writer) -> None:
+        self.log_records.append(record)
+        write_text_atomic(self.out_dir / LOG_NAME, "".join(json.dumps(r) + "\n" for r in self.log_records))
+        summary = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()
+                            if k in {"epoch", "train_loss", "valid_loss", "cer", "wer", "elapsed_s"})
+        logger.info("%s", summary)
+        if writer is not None:
+            for key in ("train_loss", "valid_loss", "cer", "wer"):
+                if key in record:
+                    writer.add_scalar(f"epoch/{key}", record[key], record["epoch"])
+
+    def _tensorboard(self):
+        """A SummaryWriter into out_dir/tensorboard when tensorboard is installed (rank 0 only)."""
+        if not self.context.is_main:
+            return None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            return None
+        return SummaryWriter(str(self.out_dir / "tensorboard"))
+
+
+def _plain(value: Any) -> Any:
+    """Tuples -> lists, so configs dump to YAML and load with weights_only."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Path | None, lang_dir: str | Path,
+                 out_dir: str | Path, *, resume: bool = False, progress: bool = True) -> Path:
+    """`asr train`: read data and units, build the model, write the model directory, train (or resume)."""
+    from asr.models import build_model
+    from asr.training.checkpoint import latest_checkpoint
+    from asr.training.config import RESUMABLE_CHANGES
+    from asr.training.dataset import accumulate_cmvn_stats, load_dataset, resolve_feature_spec
+    from asr.training.distributed import init_distributed, shutdown
+    from asr.training.modeldir import read_train_config, write_model_dir
+    from asr.units import load_tokenizer
+
+    torch.set_num_threads(config.num_threads)
+    out_dir = Path(out_dir)
+    context = init_distributed(config.device)
+    try:
+        checkpoint = latest_checkpoint(out_dir)
+        if checkpoint is not None and not resume:
+            raise AsrError(f"{out_dir}: already holds checkpoints; pass --resume to continue that run, "
+                           f"or choose another --out")
+        if checkpoint is not None:
+            before = config_to_dict(read_train_config(out_dir))
+            changed = sorted(k for k, v in _plain(config_to_dict(config)).items()
+                             if k not in RESUMABLE_CHANGES and _plain(before.get(k)) != v)
+            if changed:
+                raise AsrError(f"{out_dir}/config.yaml: --resume with changed options "
+                               f"{', '.join(f'{k}={before.get(k)!r}->{getattr(config, k)!r}' for k in changed)}; "
+                               f"only {', '.join(sorted(RESUMABLE_CHANGES))} may change")
+        elif resume:
+            logger.info("%s: no checkpoint to resume from; starting from scratch", out_dir)
+        tokenizer = load_tokenizer(lang_dir)
+        spec = resolve_feature_spec(config, train_dir)
+        subsampling = config.subsampling if config.model == "crnn" else 1
+        show = progress and context.is_main
+        train_set = load_dataset(train_dir, tokenizer, spec, subsampling, show)
+        valid_set = load_dataset(valid_dir, tokenizer, spec, subsampling, show) \
+            if valid_dir is not None and context.is_main else None
+        stats = accumulate_cmvn_stats(train_set.utterances) if config.cmvn == "global" else None
+        normalize(train_set.utterances, stats, config.norm_vars)
+        if valid_set is not None:
+            normalize(valid_set.utterances, stats, config.norm_vars)
+        torch.manual_seed(config.seed)
+        model = build_model(config, spec.dim, len(tokenizer.tokens))
+        if context.is_main:
+            write_model_dir(out_dir, config, spec, stats, tokenizer)
+            print(f"{config.model}: {count_parameters(model):,} parameters, input {spec.dim}-dim {spec.kind} "
+                  f"({spec.source}), {len(tokenizer.tokens)} outputs", flush=True)
+        barrier(context)
+        trainer = Trainer(config, model, train_set, valid_set, out_dir, context=context, tokenizer=tokenizer,
+                          feature_spec=spec, cmvn_stats=stats, progress=progress)
+        if checkpoint is not None:
+            trainer.resume(checkpoint)
+        trainer.fit()
+        return out_dir
+    finally:
+        shutdown(context)
