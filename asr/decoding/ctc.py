@@ -1,0 +1,561 @@
+"""CTC decoding: greedy search, and prefix beam search with word-level N-gram shallow fusion.
+
+The prefix beam search keeps, for every prefix (a unit sequence after CTC collapsing), the probability of all
+alignments ending in blank (`pb`) and in its last unit (`pnb`), so alignments of one labelling are summed, not
+maxed. A prefix is a node of a tree that lives for one utterance: node = parent + one unit (+ for phone units,
+the word closed there). Its word-level state (LM state, hotword history, partial word) is computed once when the
+node is made, so a word's LM score is looked up once per prefix, not once per frame.
+
+Per frame the work is vectorised over the beam: blank/repeat updates, merging a parent's extension into a child
+already in the beam, and the extension scores of every (prefix, proposed unit) pair. Only the candidates that
+can still reach the beam (by an upper bound on their score) are made into nodes, best first, and the loop stops
+as soon as the next bound is below the current beam_size-th score. Units below `token_min_logp` are never
+proposed (the frame's best unit always is).
+
+Words: characters use `|` as the word separator (a `|` at a word boundary is treated like a blank, so "A||B"
+and "|A" are the labellings "A|B" and "A"); sentencepiece pieces starting with `▁` begin a word; phones become
+words through a pronunciation trie, with the choice of closing a word at every trie node that ends one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+from asr.decoding.hotwords import HotwordScorer
+from asr.decoding.lexicon import PronunciationTrie, word_prefixes
+from asr.decoding.options import DecodeOptions
+from asr.errors import AsrError
+
+LN10 = math.log(10.0)
+NEG_INF = -math.inf
+WORD_SEPARATORS = ("|", " ")  # char units: wav2vec2/flashlight `|` (ours), or a plain space
+WORD_START = "▁"  # sentencepiece's word-start mark
+SPECIAL_UNITS = ("<blk>", "<unk>", "<s>", "</s>", "<pad>")
+_MEMO_LIMIT = 2_000_000  # word-closing memo entries kept across utterances before it is dropped
+
+
+@dataclasses.dataclass
+class WordTiming:
+    """A word and the frames it spans: [start_frame, end_frame), at the model's output frame rate."""
+
+    word: str
+    start_frame: int
+    end_frame: int
+
+    def seconds(self, frame_shift_s: float) -> tuple[float, float]:
+        """(start, end) in seconds, given the seconds per output frame (subsampling included)."""
+        return self.start_frame * frame_shift_s, self.end_frame * frame_shift_s
+
+
+@dataclasses.dataclass
+class Hypothesis:
+    """One decoding result. `score` = acoustic_score + the LM/bonus terms of DecodeOptions (natural logs)."""
+
+    text: str
+    tokens: list[int]
+    score: float
+    acoustic_score: float  # ln of the summed probability of the labelling's alignments
+    lm_score: float  # ln P_lm(words, </s>), unweighted; 0.0 without an LM
+    words: list[WordTiming]
+
+    def word_times(self, frame_shift_s: float) -> list[tuple[str, float, float]]:
+        """(word, start_s, end_s) for every word."""
+        return [(w.word, *w.seconds(frame_shift_s)) for w in self.words]
+
+
+def check_log_probs(log_probs: Any, num_units: int | None = None) -> np.ndarray:
+    """The posteriors as a float64 (T, V) array, with the mistakes a user can make named."""
+    if hasattr(log_probs, "detach"):  # a torch tensor
+        log_probs = log_probs.detach().cpu().numpy()
+    lp = np.asarray(log_probs, dtype=np.float64)
+    if lp.ndim != 2:
+        raise AsrError(f"CTC posteriors must be a (frames, units) matrix, got shape {lp.shape}")
+    if num_units is not None and lp.shape[1] != num_units:
+        raise AsrError(f"the posteriors have {lp.shape[1]} units but the tokenizer has {num_units}; "
+                       f"decode with the lang dir the model was trained with")
+    if lp.size and (np.isnan(lp).any() or lp.max() > 1e-3):
+        raise AsrError("the posteriors contain NaN or values above 0; pass log-probabilities (log_softmax "
+                       "output), not probabilities or raw logits")
+    return lp
+
+
+def greedy_search(log_probs: Any, blank: int = 0) -> list[int]:
+    """Best unit per frame, repeats collapsed, blanks dropped."""
+    lp = check_log_probs(log_probs)
+    best = lp.argmax(axis=1)
+    keep = np.ones(best.shape, dtype=bool)
+    keep[1:] = best[1:] != best[:-1]
+    return best[keep & (best != blank)].tolist()
+
+
+class _LMScorer:
+    """Natural-log word scores from an N-gram LM, through its decoder state API when it has one
+    (asr.lm.NgramLM: minimised, memoised states) or `log10_prob(word, context)` with context tuples."""
+
+    def __init__(self, lm: Any) -> None:
+        self.lm = lm
+        self.vocab = frozenset(lm.vocab)
+        self._stateful = hasattr(lm, "begin_state") and hasattr(lm, "score")
+        self._n = max(int(lm.order) - 1, 0)
+
+    def begin(self) -> tuple[str, ...]:
+        return self.lm.begin_state() if self._stateful else ("<s>",)[: self._n]
+
+    def score(self, state: tuple[str, ...], word: str) -> tuple[float, tuple[str, ...]]:
+        if self._stateful:
+            log10p, new_state = self.lm.score(state, word)
+        else:
+            log10p = self.lm.log10_prob(word, state)
+            new_state = (state + (word,))[len(state) + 1 - self._n:] if self._n else ()
+        return log10p * LN10, new_state
+
+
+class CTCDecoder:
+    """A prefix beam search set up once (units, lexicon tries, LM, hotwords) and reused across utterances.
+
+    `lexicon`: char/bpe units: the allowed words (any iterable; a mapping's keys), used when
+    `lexicon_constraint` is on (default without a lexicon: the LM's words). Phone units: word -> pronunciations
+    (default: the tokenizer's lexicon) -- phone hypotheses only ever make words through it.
+    """
+
+    def __init__(self, tokenizer: Any, *, lm: Any = None, lexicon: Any = None,
+                 hotwords: Iterable[str] | None = None, options: DecodeOptions | None = None,
+                 **overrides: Any) -> None:
+        options = options or DecodeOptions()
+        if overrides:
+            unknown = set(overrides) - {f.name for f in dataclasses.fields(DecodeOptions)}
+            if unknown:
+                raise AsrError(f"unknown decoding options {sorted(unknown)}; "
+                               f"known: {', '.join(f.name for f in dataclasses.fields(DecodeOptions))}")
+            options = dataclasses.replace(options, **overrides)
+        self.options = options
+        self.kind: str = tokenizer.kind
+        self.tokens: list[str] = list(tokenizer.tokens)
+        self.num_units = len(self.tokens)
+        if self.kind not in ("char", "bpe", "phone"):
+            raise AsrError(f"unknown unit kind {self.kind!r}; expected char, bpe or phone")
+        token_to_id = {t: i for i, t in enumerate(self.tokens)}
+        self.lm = _LMScorer(lm) if lm is not None else None
+        self.hotwords = HotwordScorer(hotwords, options.hotword_weight) if hotwords else None
+        if self.hotwords is not None and not self.hotwords:
+            self.hotwords = None
+
+        self.separator: int | None = None
+        self.pieces = ["" if t in SPECIAL_UNITS else t for t in self.tokens]  # text each unit spells
+        self.starts_word = np.zeros(self.num_units, dtype=bool)
+        self.trie: PronunciationTrie | None = None
+        self.lexicon_words: frozenset[str] | None = None
+        self.lexicon_prefixes: frozenset[str] | None = None
+        self.lm_prefixes: frozenset[str] | None = None
+        if self.kind == "phone":
+            if lexicon is None:
+                lexicon = getattr(tokenizer, "lexicon", None)
+            if not lexicon:
+                raise AsrError("phone units need a lexicon (word -> phones) to make words; pass the lang dir's "
+                               "lexicon.txt")
+            self.trie = PronunciationTrie(lexicon, token_to_id)
+        else:
+            if self.kind == "char":
+                self.separator = next((token_to_id[s] for s in WORD_SEPARATORS if s in token_to_id), None)
+                if self.separator is not None:
+                    self.pieces[self.separator] = ""
+            else:
+                for i, t in enumerate(self.pieces):
+                    if t.startswith(WORD_START):
+                        self.starts_word[i] = True
+                        self.pieces[i] = t[len(WORD_START):]
+            if options.lexicon_constraint:
+                if lexicon is None and self.lm is None:
+                    raise AsrError("lexicon_constraint needs a lexicon (word list) or an LM whose words to allow")
+                words = lexicon if lexicon is not None else self.lm.vocab
+                self.lexicon_words = frozenset(w for w in words if w not in SPECIAL_UNITS)
+                self.lexicon_prefixes = word_prefixes(self.lexicon_words)
+            if self.lm is not None:
+                self.lm_prefixes = word_prefixes(w for w in self.lm.vocab if w not in SPECIAL_UNITS)
+
+        # Upper bound of what extending a prefix by a unit can add to its LM/bonus terms: closing a word adds at
+        # most the word bonus (and removes a partial-word penalty it then pays again as an OOV word).
+        closes = np.ones(self.num_units, dtype=bool)
+        if self.kind == "char":
+            closes[:] = False
+            if self.separator is not None:
+                closes[self.separator] = True
+        elif self.kind == "bpe":
+            closes = self.starts_word.copy()
+        gain = np.zeros(self.num_units)
+        if self.lm is not None:
+            gain[closes] += max(0.0, options.word_bonus) + max(0.0, options.unk_penalty)
+        if self.hotwords is not None:
+            gain += self.hotwords.max_gain
+        self.gain_bound = gain
+        self._close_memo: dict[tuple, tuple | None] = {}
+
+    # --- word-level scoring -------------------------------------------------------------------------------
+
+    def close_word(self, lm_state: tuple, hw_history: tuple, word: str) -> tuple | None:
+        """Scores of appending `word`: (fusion gain, ln P_lm, LM state, hotword phrase credit, hotword history);
+        None if the lexicon forbids the word. Memoised across utterances."""
+        key = (lm_state, hw_history, word)
+        hit = self._close_memo.get(key, False)
+        if hit is not False:
+            return hit
+        if self.lexicon_words is not None and word not in self.lexicon_words:
+            result = None
+        else:
+            gain = ln_p = 0.0
+            if self.lm is not None:
+                ln_p, lm_state = self.lm.score(lm_state, word)
+                gain = self.options.lm_weight * ln_p + self.options.word_bonus
+                if word not in self.lm.vocab:
+                    gain += self.options.unk_penalty
+            phrase_credit = 0.0
+            if self.hotwords is not None:
+                completed, phrase_credit, hw_history = self.hotwords.add_word(hw_history, word)
+                gain += completed
+            result = (gain, ln_p, lm_state, phrase_credit, hw_history)
+        if len(self._close_memo) >= _MEMO_LIMIT:
+            self._close_memo.clear()
+        self._close_memo[key] = result
+        return result
+
+    def partial_score(self, partial: str) -> float:
+        """Terms of a word still being spelled: the LM's unknown-word penalty if no LM word starts so, and the
+        hotword share."""
+        score = 0.0
+        if partial:
+            if self.lm_prefixes is not None and partial not in self.lm_prefixes:
+                score += self.options.unk_penalty
+            if self.hotwords is not None:
+                score += self.hotwords.partial_bonus(partial)
+        return score
+
+    # --- search -------------------------------------------------------------------------------------------
+
+    def decode(self, log_probs: Any) -> list[Hypothesis]:
+        """The `nbest` most probable hypotheses of one utterance's (T, V) log-posteriors, best first."""
+        lp_all = check_log_probs(log_probs, self.num_units)
+        o = self.options
+        T, V = lp_all.shape
+        K, blank, prune = o.beam_size, o.blank, o.beam_prune_logp
+        tree = _PrefixTree(self)
+        lpx = np.full((T, V + 1), NEG_INF)  # column V: "no unit", the root's last unit
+        lpx[:, :V] = lp_all
+        proposed = lp_all >= o.token_min_logp
+        if T:
+            proposed[np.arange(T), lp_all.argmax(axis=1)] = True
+        proposed[:, blank] = False
+        rows, cols = np.nonzero(proposed)
+        bounds = np.searchsorted(rows, np.arange(T + 1))
+        sep = self.separator
+        gain_bound = self.gain_bound
+
+        nodes = np.zeros(1, dtype=np.int64)
+        pb = np.zeros(1)
+        pnb = np.full(1, NEG_INF)
+        last = np.full(1, V, dtype=np.int64)
+        fus = np.zeros(1)
+        tree.pos[1] = 0
+        for t in range(T):
+            lp = lpx[t]
+            lp_last = lp[last]
+            if t:  # a unit that stays more likely than blank on the next frame extends its span
+                cont = (tree.end[nodes] == t - 1) & (lp_last >= lp[blank])
+                tree.end[nodes[cont]] = t
+            ptot = np.logaddexp(pb, pnb)
+            new_pb = ptot + lp[blank]
+            new_pnb = pnb + lp_last
+            boundary = None
+            if sep is not None:
+                at_sep = last == sep
+                boundary = at_sep | (nodes == 0)
+                if lp[sep] > NEG_INF:  # `|` where a word cannot end acts as blank
+                    extra = np.where(at_sep, pb, np.where(nodes == 0, ptot, NEG_INF)) + lp[sep]
+                    new_pb = np.logaddexp(new_pb, extra)
+            # a child already in the beam absorbs its parent's extension by the child's unit
+            ppos = tree.pos[tree.parent[nodes] + 1]
+            merge = np.flatnonzero(ppos >= 0)
+            if merge.size:
+                p = ppos[merge]
+                src = np.where(last[p] == last[merge], pb[p], ptot[p]) + lp_last[merge]
+                new_pnb[merge] = np.logaddexp(new_pnb[merge], src)
+            scores = np.logaddexp(new_pb, new_pnb) + fus
+            threshold = scores.max() + prune
+
+            new_ids: list[int] = []
+            new_e: list[float] = []
+            new_s: list[float] = []
+            proposed_units = cols[bounds[t]:bounds[t + 1]]
+            if proposed_units.size:
+                nc = proposed_units.size
+                ext = np.where(last[:, None] == proposed_units, pb[:, None], ptot[:, None]) + lp[proposed_units]
+                if boundary is not None and lp[sep] > NEG_INF:
+                    at = np.flatnonzero(proposed_units == sep)
+                    if at.size:
+                        ext[boundary, at[0]] = NEG_INF
+                bound = (ext + (fus[:, None] + gain_bound[proposed_units])).ravel()
+                cand = np.flatnonzero(bound > threshold)
+                if cand.size:
+                    if cand.size > K:
+                        cand = cand[np.argsort(-bound[cand], kind="stable")]
+                    bound_list = bound[cand].tolist()
+                    e_list = ext.ravel()[cand].tolist()
+                    node_list = nodes[cand // nc].tolist()
+                    unit_list = proposed_units[cand % nc].tolist()
+                    n_before = tree.n
+                    pos = tree.pos
+                    kids = tree.kids
+                    fus_list = tree.fus_list
+                    kth = threshold
+                    for i in range(len(cand)):
+                        if i and i % K == 0:  # tighten: what now beats the K-th best score may enter
+                            pool = np.concatenate([scores, new_s])
+                            if pool.size >= K:
+                                kth = max(kth, float(np.partition(pool, -K)[-K]))
+                        if bound_list[i] <= kth:
+                            break
+                        node, unit = node_list[i], unit_list[i]
+                        children = kids.get(node * (V + 1) + unit)
+                        if children is None:
+                            children = tree.expand(node, unit)
+                        e = e_list[i]
+                        for child in children:
+                            if child < n_before and pos[child + 1] >= 0:
+                                continue  # in the beam: merged above
+                            s = e + fus_list[child]
+                            if s > threshold:
+                                new_ids.append(child)
+                                new_e.append(e)
+                                new_s.append(s)
+
+            if new_ids:
+                new_arr = np.asarray(new_ids, dtype=np.int64)
+                all_nodes = np.concatenate([nodes, new_arr])
+                all_scores = np.concatenate([scores, new_s])
+                all_pb = np.concatenate([new_pb, np.full(len(new_ids), NEG_INF)])
+                all_pnb = np.concatenate([new_pnb, new_e])
+                all_last = np.concatenate([last, tree.token[new_arr]])
+                all_fus = np.concatenate([fus, tree.fus[new_arr]])
+            else:
+                all_nodes, all_scores, all_pb, all_pnb, all_last, all_fus = nodes, scores, new_pb, new_pnb, last, fus
+            best = all_scores.max()
+            keep = (np.flatnonzero((all_scores >= best + prune) & (all_scores > NEG_INF)) if best > NEG_INF
+                    else np.array([int(all_scores.argmax())]))
+            if keep.size > K:
+                keep = keep[np.argpartition(-all_scores[keep], K - 1)[:K]]
+            tree.pos[nodes + 1] = -1
+            nodes, pb, pnb, last, fus = (all_nodes[keep], all_pb[keep], all_pnb[keep], all_last[keep],
+                                         all_fus[keep])
+            tree.pos[nodes + 1] = np.arange(nodes.size)
+            fresh = nodes[tree.emit[nodes] < 0]
+            if fresh.size:
+                tree.emit[fresh] = t
+                tree.end[fresh] = t
+        return tree.finish(nodes, np.logaddexp(pb, pnb), o.nbest)
+
+
+class _PrefixTree:
+    """The prefixes of one utterance. Vectorised fields are numpy arrays indexed by node id; word-level state
+    lives in Python lists. `kids[node * (V+1) + unit]` caches a node's children by unit (phone units may close
+    one of several homophones, so a unit can give several children)."""
+
+    def __init__(self, decoder: CTCDecoder) -> None:
+        self.d = decoder
+        self.stride = decoder.num_units + 1
+        cap = 1024
+        self.parent = np.full(cap, -1, dtype=np.int64)
+        self.token = np.full(cap, -1, dtype=np.int64)
+        self.fus = np.zeros(cap)
+        self.emit = np.full(cap, -1, dtype=np.int64)
+        self.end = np.full(cap, -1, dtype=np.int64)
+        self.pos = np.full(cap + 1, -1, dtype=np.int64)  # beam position of node i at [i + 1]; [0] for "no node"
+        self.n = 0
+        self.fus_list: list[float] = []
+        self.partial: list[Any] = []  # spelled units: the word so far (str); phones: the trie node (int)
+        self.lm_state: list[tuple] = []
+        self.hw_history: list[tuple] = []
+        self.word_score: list[float] = []  # alpha*LM + bonuses of the closed words (cumulative)
+        self.phrase_credit: list[float] = []  # hotword phrase under way
+        self.lm_ln: list[float] = []  # unweighted ln P_lm of the closed words
+        self.closed: list[tuple[str, int, int] | None] = []  # (word, first node, last node) closed here
+        self.prev_closed: list[int] = []  # nearest proper ancestor that closed a word (-1: none)
+        self.word_first: list[int] = []  # node of the current partial word's first unit (-1: none)
+        self.kids: dict[int, tuple[int, ...]] = {}
+        start = decoder.lm.begin() if decoder.lm is not None else ()
+        root_partial = PronunciationTrie.ROOT if decoder.kind == "phone" else ""
+        self._add(-1, -1, root_partial, start, (), 0.0, 0.0, 0.0, None, -1, -1)
+
+    def _add(self, parent: int, token: int, partial: Any, lm_state: tuple, hw_history: tuple, word_score: float,
+             phrase_credit: float, lm_ln: float, closed: tuple | None, word_first: int, prev_closed: int) -> int:
+        i = self.n
+        if i >= self.parent.size:
+            self._grow()
+        fus = word_score + phrase_credit
+        if self.d.kind != "phone":
+            fus += self.d.partial_score(partial)
+        self.parent[i] = parent
+        self.token[i] = token
+        self.fus[i] = fus
+        self.fus_list.append(fus)
+        self.partial.append(partial)
+        self.lm_state.append(lm_state)
+        self.hw_history.append(hw_history)
+        self.word_score.append(word_score)
+        self.phrase_credit.append(phrase_credit)
+        self.lm_ln.append(lm_ln)
+        self.closed.append(closed)
+        self.word_first.append(i if word_first == -2 else word_first)
+        self.prev_closed.append(prev_closed)
+        self.n = i + 1
+        return i
+
+    def _grow(self) -> None:
+        extra = self.parent.size
+        self.parent = np.concatenate([self.parent, np.full(extra, -1, dtype=np.int64)])
+        self.token = np.concatenate([self.token, np.full(extra, -1, dtype=np.int64)])
+        self.fus = np.concatenate([self.fus, np.zeros(extra)])
+        self.emit = np.concatenate([self.emit, np.full(extra, -1, dtype=np.int64)])
+        self.end = np.concatenate([self.end, np.full(extra, -1, dtype=np.int64)])
+        self.pos = np.concatenate([self.pos, np.full(extra, -1, dtype=np.int64)])
+
+    def _last_closer(self, node: int) -> int:
+        return node if self.closed[node] is not None else self.prev_closed[node]
+
+    def _close_child(self, node: int, unit: int, word: str, partial: Any, word_first: int) -> int | None:
+        """A child of `node` by `unit` that first closes `word` (spelled from word_first[node] to node)."""
+        done = self.d.close_word(self.lm_state[node], self.hw_history[node], word)
+        if done is None:
+            return None
+        gain, ln_p, lm_state, credit, history = done
+        return self._add(node, unit, partial, lm_state, history, self.word_score[node] + gain, credit,
+                         self.lm_ln[node] + ln_p, (word, self.word_first[node], node), word_first,
+                         self._last_closer(node))
+
+    def _plain_child(self, node: int, unit: int, partial: Any, word_first: int) -> int:
+        return self._add(node, unit, partial, self.lm_state[node], self.hw_history[node], self.word_score[node],
+                         self.phrase_credit[node], self.lm_ln[node], None, word_first, self._last_closer(node))
+
+    def _spelled(self, partial: str) -> bool:
+        prefixes = self.d.lexicon_prefixes
+        return prefixes is None or partial in prefixes
+
+    def expand(self, node: int, unit: int) -> tuple[int, ...]:
+        """The children of `node` by `unit` (none where the lexicon forbids it); cached."""
+        d = self.d
+        partial = self.partial[node]
+        first = self.word_first[node]
+        children: list[int | None] = []
+        if d.kind == "phone":
+            trie = d.trie
+            nxt = trie.children[partial].get(unit)
+            if nxt is not None:
+                children.append(self._plain_child(node, unit, nxt, -2 if partial == trie.ROOT else first))
+            if partial != trie.ROOT and trie.words[partial]:
+                start = trie.children[trie.ROOT].get(unit)
+                if start is not None:
+                    children.extend(self._close_child(node, unit, w, start, -2) for w in trie.words[partial])
+        elif unit == d.separator:
+            if partial:
+                children.append(self._close_child(node, unit, partial, "", -1))
+            else:  # only after an unknown unit, which spells nothing: no word to close
+                children.append(self._plain_child(node, unit, "", -1))
+        elif d.starts_word[unit]:
+            piece = d.pieces[unit]
+            if not piece or self._spelled(piece):
+                if partial:
+                    children.append(self._close_child(node, unit, partial, piece, -2))
+                else:
+                    children.append(self._plain_child(node, unit, piece, -2))
+        else:
+            spelled = partial + d.pieces[unit]
+            if self._spelled(spelled):
+                children.append(self._plain_child(node, unit, spelled, -2 if first < 0 else first))
+        result = tuple(c for c in children if c is not None)
+        self.kids[node * self.stride + unit] = result
+        return result
+
+    # --- end of utterance ---------------------------------------------------------------------------------
+
+    def _final_variants(self, node: int) -> list[tuple[float, float, tuple[str, int, int] | None]]:
+        """Ways to end the utterance at `node`: (final LM/bonus terms, ln P_lm, last word closed at the end)."""
+        d = self.d
+        partial = self.partial[node]
+        if d.kind == "phone":
+            if partial == PronunciationTrie.ROOT:
+                ends = [None]
+            else:
+                ends = list(d.trie.words[partial])
+        else:
+            ends = [partial] if partial else [None]
+        variants = []
+        for word in ends:
+            lm_state, score, ln_p = self.lm_state[node], self.word_score[node], self.lm_ln[node]
+            credit = self.phrase_credit[node]
+            closed = None
+            if word is not None:
+                done = d.close_word(lm_state, self.hw_history[node], word)
+                if done is None:
+                    continue
+                gain, ln_w, lm_state, credit, _ = done
+                score += gain
+                ln_p += ln_w
+                closed = (word, self.word_first[node], node)
+            if d.lm is not None and d.options.score_eos:
+                ln_eos, _ = d.lm.score(lm_state, "</s>")
+                score += d.options.lm_weight * ln_eos
+                ln_p += ln_eos
+            variants.append((score + credit, ln_p, closed))
+        return variants
+
+    def _words(self, node: int) -> list[tuple[str, int, int]]:
+        words = []
+        n = self._last_closer(node)
+        while n >= 0:
+            words.append(self.closed[n])
+            n = self.prev_closed[n]
+        return words[::-1]
+
+    def _units(self, node: int) -> list[int]:
+        units = []
+        while node > 0:
+            units.append(int(self.token[node]))
+            node = int(self.parent[node])
+        return units[::-1]
+
+    def finish(self, nodes: np.ndarray, acoustic: np.ndarray, nbest: int) -> list[Hypothesis]:
+        """Close the last words, add the end-of-sentence score, merge equal word sequences, rank."""
+        groups: dict[tuple[str, ...], list] = {}
+        for node, ac in zip(nodes.tolist(), acoustic.tolist()):
+            for fusion, ln_p, closed in self._final_variants(node):
+                words = self._words(node) + ([closed] if closed else [])
+                key = tuple(w for w, _, _ in words)
+                entry = groups.get(key)
+                if entry is None:
+                    groups[key] = [ac, fusion, ln_p, node, words]
+                else:  # same words by another unit sequence ("A|" and "A"): their probabilities add
+                    if ac + fusion > entry[0] + entry[1]:
+                        entry[1:] = [fusion, ln_p, node, words]
+                    entry[0] = float(np.logaddexp(entry[0], ac))
+        ranked = sorted(groups.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)[:nbest]
+        hyps = []
+        for key, (ac, fusion, ln_p, node, words) in ranked:
+            timings = [WordTiming(w, int(self.emit[first]), int(self.end[last]) + 1) for w, first, last in words]
+            hyps.append(Hypothesis(text=" ".join(key), tokens=self._units(node), score=ac + fusion,
+                                   acoustic_score=ac, lm_score=ln_p, words=timings))
+        if not hyps:  # nothing ended in a lexicon word: report the empty result rather than fail
+            hyps.append(Hypothesis(text="", tokens=[], score=NEG_INF, acoustic_score=NEG_INF, lm_score=0.0,
+                                   words=[]))
+        return hyps
+
+
+def prefix_beam_search(log_probs: Any, tokenizer: Any, *, lm: Any = None, lexicon: Any = None,
+                       hotwords: Iterable[str] | None = None, options: DecodeOptions | None = None,
+                       **overrides: Any) -> list[Hypothesis]:
+    """Decode one utterance; `overrides` are DecodeOptions fields (beam_size=, lm_weight=, word_bonus=, ...).
+    To decode many utterances, build one `CTCDecoder` and call `.decode` (its LM/lexicon work is reused)."""
+    decoder = CTCDecoder(tokenizer, lm=lm, lexicon=lexicon, hotwords=hotwords, options=options, **overrides)
+    return decoder.decode(log_probs)
+
