@@ -1,0 +1,99 @@
+"""`asr data ...`: Kaldi data-directory tools (validate, fix, split, subset, combine, copy, utt2dur)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from asr import datadir
+
+_DIR = click.Path(file_okay=False, path_type=Path)
+_EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.group()
+def data() -> None:
+    """Kaldi data directories: wav.scp, text, utt2spk, spk2utt, segments, utt2dur, feats.scp, ..."""
+
+
+@data.command()
+@click.argument("data_dir", type=_DIR)
+@click.option("--no-check-audio", is_flag=True, help="Do not check that wav.scp paths exist.")
+def validate(data_dir: Path, no_check_audio: bool) -> None:
+    """Report what Kaldi's validate_data_dir.sh objects to, one `file:line: problem` per line; exit 1 if any."""
+    problems = datadir.validate_data_dir(data_dir, check_audio_paths=not no_check_audio)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(f"{data_dir}: {len(problems)} problem(s); `asr data fix {data_dir}` repairs most", err=True)
+        sys.exit(1)
+    data = datadir.read_data_dir(data_dir)
+    click.echo(f"{data_dir}: valid, {len(data.utterances)} utterances, {len(data.speakers)} speakers")
+
+
+@data.command()
+@click.argument("data_dir", type=_EXISTING_DIR)
+def fix(data_dir: Path) -> None:
+    """Repair in place (originals kept in DATA_DIR/.backup/): sort, dedupe, drop inconsistent utterances."""
+    click.echo(str(datadir.fix_data_dir(data_dir)))
+
+
+@data.command()
+@click.argument("data_dir", type=_EXISTING_DIR)
+@click.argument("num_parts", type=click.IntRange(min=1))
+@click.option("--per-spk", is_flag=True, help="Keep each speaker in one part (for per-speaker CMVN).")
+def split(data_dir: Path, num_parts: int, per_spk: bool) -> None:
+    """Split into DATA_DIR/splitN/1..N (as Kaldi's split_data.sh)."""
+    parts = datadir.split_data_dir(data_dir, num_parts, per_spk=per_spk)
+    click.echo(f"{data_dir}: split into {len(parts)} parts under {parts[0].parent}")
+
+
+@data.command()
+@click.argument("data_dir", type=_EXISTING_DIR)
+@click.argument("out_dir", type=_DIR)
+@click.option("--utt-list", type=_FILE, help="Keep the utterances listed (first field of each line).")
+@click.option("--first", type=click.IntRange(min=1), help="Keep the first N utterances (C order).")
+@click.option("--random", "random_n", type=click.IntRange(min=1), help="Keep N utterances chosen at random.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --random.")
+@click.option("--spk-list", type=_FILE, help="Keep the utterances of the speakers listed.")
+def subset(data_dir: Path, out_dir: Path, utt_list: Path | None, first: int | None, random_n: int | None,
+           seed: int, spk_list: Path | None) -> None:
+    """Write a subset of DATA_DIR into OUT_DIR (one of --utt-list, --first, --random, --spk-list)."""
+    result = datadir.subset_data_dir(data_dir, out_dir, utt_list=utt_list, first=first, random_n=random_n,
+                                     seed=seed, spk_list=spk_list)
+    click.echo(f"{out_dir}: {len(result.utterances)} utterances, {len(result.speakers)} speakers")
+
+
+@data.command()
+@click.argument("out_dir", type=_DIR)
+@click.argument("data_dirs", nargs=-1, required=True, type=_EXISTING_DIR)
+def combine(out_dir: Path, data_dirs: tuple[Path, ...]) -> None:
+    """Combine DATA_DIRS into OUT_DIR (utterance ids must be unique)."""
+    result = datadir.combine_data_dirs(out_dir, list(data_dirs))
+    click.echo(f"{out_dir}: {len(result.utterances)} utterances, {len(result.speakers)} speakers")
+
+
+@data.command()
+@click.argument("src", type=_EXISTING_DIR)
+@click.argument("dst", type=_DIR)
+@click.option("--utt-prefix", default="", help="Prefix added to utterance ids.")
+@click.option("--utt-suffix", default="", help="Suffix added to utterance ids.")
+@click.option("--spk-prefix", default="", help="Prefix added to speaker ids.")
+@click.option("--spk-suffix", default="", help="Suffix added to speaker ids.")
+def copy(src: Path, dst: Path, utt_prefix: str, utt_suffix: str, spk_prefix: str, spk_suffix: str) -> None:
+    """Copy SRC to DST, optionally renaming utterances and speakers."""
+    result = datadir.copy_data_dir(src, dst, utt_prefix=utt_prefix, utt_suffix=utt_suffix, spk_prefix=spk_prefix,
+                                   spk_suffix=spk_suffix)
+    click.echo(f"{dst}: {len(result.utterances)} utterances, {len(result.speakers)} speakers")
+
+
+@data.command()
+@click.argument("data_dir", type=_EXISTING_DIR)
+@click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (only for trusted data).")
+def utt2dur(data_dir: Path, allow_pipes: bool) -> None:
+    """Write DATA_DIR/utt2dur from the audio headers."""
+    durations = datadir.write_utt2dur(data_dir, allow_pipes=allow_pipes)
+    click.echo(f"{data_dir / 'utt2dur'}: {len(durations)} utterances, {sum(durations.values()) / 3600:.2f} h")
