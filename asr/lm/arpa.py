@@ -89,7 +89,8 @@ def read_arpa(path: str | os.PathLike) -> NgramLM:
         section_line = (number, text)
         break
     if not expected:
-        raise AsrError(f"{path}: the \\data\\ header has no 'ngram N=COUNT' lines")
+        location = where(path, section_line[0]) if section_line else path
+        raise AsrError(f"{location}: the \\data\\ header has no 'ngram N=COUNT' lines before this")
     order = len(expected)
     if section_line is None:
         raise AsrError(f"{path}: truncated after the \\data\\ header: no \\1-grams: section")

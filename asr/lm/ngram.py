@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections import Counter, defaultdict
 from typing import Iterable, Sequence
 
-from asr.errors import AsrError
+from asr.errors import AsrError, where
 from asr.lm.model import BOS, EOS, LOG10_ZERO, UNK, Ngram, NgramLM, backoff_log10_prob
 
 logger = logging.getLogger(__name__)
@@ -235,3 +236,37 @@ def train_ngram(sentences: Iterable[Sequence[str]], order: int = 3, smoothing: s
     lm = NgramLM(probs, bows)
     logger.info("trained %s %d-gram model on %d sentences: %s", smoothing, order, len(sentences), lm)
     return lm
+
+
+def read_sentences(path: str | os.PathLike, *, has_ids: bool = True) -> list[list[str]]:
+    """Sentences from a Kaldi `text` file (first field = utterance id, dropped) or, with has_ids=False, plain
+    text with one sentence per line. Blank lines are skipped."""
+    sentences = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                words = line.split()
+                if has_ids:
+                    words = words[1:]
+                if not words:
+                    continue
+                check_sentence(words, where(path, number))
+                sentences.append(words)
+    except FileNotFoundError:
+        raise AsrError(f"{path}: no such text file") from None
+    except UnicodeDecodeError as e:
+        raise AsrError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except IsADirectoryError:
+        raise AsrError(f"{path}: is a directory, expected a text file") from None
+    return sentences
+
+
+def read_word_list(path: str | os.PathLike) -> list[str]:
+    """A vocabulary file: the first field of every non-blank line (a plain word list or Kaldi words.txt)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [line.split()[0] for line in f if line.strip()]
+    except FileNotFoundError:
+        raise AsrError(f"{path}: no such vocabulary file") from None
+    except UnicodeDecodeError as e:
+        raise AsrError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
