@@ -136,7 +136,10 @@ def _read_ark_wav(ark: str, offset: int) -> bytes:
                 raise AsrError(f"{name}: no RIFF WAV header at this offset; the offset is wrong or the archive is "
                                f"truncated, regenerate the wav.scp/ark pair")
             (riff_size,) = struct.unpack("<I", header[4:])
-            body = f.read(riff_size)
+            available = os.fstat(f.fileno()).st_size - f.tell()
+            if riff_size == 0xFFFFFFFF:  # streaming header (unknown size): the object runs to the end
+                riff_size = available
+            body = f.read(min(riff_size, available))
     except FileNotFoundError:
         raise AsrError(f"{name}: archive not found; check the path") from None
     except IsADirectoryError:

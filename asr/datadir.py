@@ -489,6 +489,10 @@ def fix_data_dir(path: str | os.PathLike) -> FixReport:
             valid = {s for s, v in maps[name].items() if name != "spk2gender" or v in ("m", "f")}
             restrict(f"speaker not in {name}", [u for u in keep if utt2spk[u] in valid])
     speakers = {utt2spk[u] for u in keep}
+    if not keep:
+        reasons = "; ".join(f"{count} {reason}" for reason, count in sorted(dropped.items()))
+        raise AsrError(f"{path}: fixing would drop every utterance ({reasons}); nothing changed, repair the files "
+                       f"by hand (run asr data validate {path})")
 
     data = DataDir(path=path)
     data.utt2spk = {u: utt2spk[u] for u in keep}

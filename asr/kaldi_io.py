@@ -315,7 +315,10 @@ def _read_key(f: BinaryIO, path: str, offset: int) -> str | None:
 
 
 def _read_exact(f: BinaryIO, count: int, path: str, offset: int, what: str) -> bytes:
-    data = f.read(count)
+    """Read exactly `count` bytes; a header claiming more than the file holds is truncation, found before
+    allocating (a corrupt size must not make us allocate gigabytes)."""
+    remaining = os.fstat(f.fileno()).st_size - f.tell()
+    data = f.read(count) if count <= remaining else f.read(max(remaining, 0))
     if len(data) < count:
         raise AsrError(f"{path}:{offset}: archive ends inside the {what} ({len(data)} of {count} bytes); the ark "
                        f"is truncated, regenerate it")

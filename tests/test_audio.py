@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from asr.audio import audio_duration, load_audio, read_wav_scp_entry
 from asr.errors import AsrError
@@ -233,3 +235,47 @@ def test_duration_from_header(tmp_path: Path) -> None:
     with pytest.raises(AsrError, match="--allow-pipes"):
         audio_duration(f"cat {tmp_path / 'd.wav'} |")
     assert audio_duration(f"cat {tmp_path / 'd.wav'} |", allow_pipes=True) == pytest.approx(12345 / 16000)
+
+
+def test_unsupported_codec_in_wav(wav16k, tmp_path: Path) -> None:
+    good, _ = wav16k
+    raw = bytearray(good.read_bytes())
+    raw[20:22] = struct.pack("<H", 0x1234)  # fmt chunk: AudioFormat no decoder knows
+    path = _write_bytes(tmp_path / "codec.wav", bytes(raw))
+    with pytest.raises(AsrError, match="unsupported format|cannot read") as excinfo:
+        load_audio(path)
+    _assert_one_line_naming(excinfo, str(path))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.binary(min_size=0, max_size=60), keep=st.integers(0, 400))
+def test_fuzzed_headers_give_audio_or_asr_error(tmp_path: Path, header: bytes, keep: int) -> None:
+    """Random bytes over a WAV header (and random truncation): never anything but AsrError."""
+    path = tmp_path / "fuzz.wav"
+    if not (tmp_path / "good.wav").exists():
+        sf.write(tmp_path / "good.wav", _pcm(200), 16000, subtype="PCM_16")
+    good = (tmp_path / "good.wav").read_bytes()
+    path.write_bytes((header + good[len(header):])[:44 + keep])
+    try:
+        wave, rate = load_audio(path, sample_frequency=16000)
+    except AsrError as e:
+        assert "\n" not in str(e) and str(path) in str(e)
+    else:
+        assert wave.dtype == np.float32 and wave.size > 0 and rate == 16000 and np.all(np.isfinite(wave))
+
+
+@pytest.mark.slow
+def test_two_hour_file_loads_and_duration_is_instant(tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "long.wav"
+    block = _pcm(8000 * 60)
+    with sf.SoundFile(path, "w", samplerate=8000, channels=1, subtype="PCM_16") as f:
+        for _ in range(120):
+            f.write(block)
+    start = time.perf_counter()
+    assert audio_duration(path) == pytest.approx(7200.0)
+    assert time.perf_counter() - start < 0.5
+    wave, _ = load_audio(path)
+    assert wave.shape == (8000 * 7200,)
+    np.testing.assert_array_equal(wave[-len(block):], block.astype(np.float32))

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from asr.datadir import (DataDir, Segment, combine_data_dirs, compute_utt2dur, copy_data_dir, fix_data_dir,
                          load_utterance_audio, read_data_dir, split_data_dir, subset_data_dir, validate_data_dir,
@@ -308,3 +310,39 @@ def test_real_fsdd_data_dir(tmp_path: Path, fsdd_dir: Path) -> None:
         assert durations[utt] == pytest.approx(len(reference) / rate)
         wave, _ = load_utterance_audio(tmp_path, utt, sample_frequency=8000)
         np.testing.assert_array_equal(wave, reference.astype(np.float32))
+
+
+_ids = st.sampled_from(["spkA-u0", "spkA-u1", "spkB-u0", "spkB-u1", "spkC-u9", "spkA", "spkB", "x"])
+_values = st.sampled_from(["spkA", "spkB", "1.5", "-3", "abc", "HELLO WORLD", "", "f", "m", "rec 0 1", "\t"])
+_line_ends = st.sampled_from(["\n", "\r\n", "  \n", "\n\n"])
+_lines_strategy = st.lists(st.tuples(_ids, _values, _line_ends), max_size=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(contents=st.fixed_dictionaries({name: _lines_strategy for name in ("utt2spk", "text", "utt2dur",
+                                                                          "spk2gender", "spk2utt")}),
+       junk=st.binary(max_size=20))
+def test_fuzzed_data_dir_validate_then_fix(tmp_path_factory, contents, junk: bytes) -> None:
+    """Any mess: validate lists problems (no exception); fix repairs or says why not; afterwards only problems
+    fix cannot solve remain (speaker-prefix ids), or fix refuses to empty the directory."""
+    path = tmp_path_factory.mktemp("fuzz")
+    for name, lines in contents.items():
+        raw = "".join(f"{key} {value}{end}" for key, value, end in lines).encode()
+        (path / name).write_bytes(raw + (junk if name == "text" else b""))
+    (path / "wav.scp").write_text("".join(f"{u} {u}.wav\n" for u in sorted({k for k, _, _ in contents["utt2spk"]})))
+    problems = validate_data_dir(path, check_audio_paths=False)
+    assert all(str(p).startswith(str(path)) and "\n" not in str(p) for p in problems)
+    try:
+        fix_data_dir(path)
+    except AsrError:
+        return
+    remaining = {p.kind for p in validate_data_dir(path, check_audio_paths=False)}
+    assert remaining <= {"speaker-prefix"}, remaining
+
+
+def test_fix_refuses_to_drop_everything(data_dir: Path) -> None:
+    (data_dir / "text").write_text("nobody HELLO\n")
+    before = {p.name: p.read_bytes() for p in data_dir.iterdir() if p.is_file()}
+    with pytest.raises(AsrError, match="drop every utterance"):
+        fix_data_dir(data_dir)
+    assert {p.name: p.read_bytes() for p in data_dir.iterdir() if p.is_file()} == before

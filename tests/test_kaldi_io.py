@@ -10,6 +10,8 @@ from pathlib import Path
 import kaldiio
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from asr.errors import AsrError
 from asr.kaldi_io import (ArkWriter, load_scp, matrix_shape, read_ark, read_htk, read_kaldi_map, read_matrix,
@@ -248,3 +250,45 @@ def test_scp_value_required(tmp_path: Path) -> None:
     path.write_text("a x.ark:3\nb\n")
     with pytest.raises(AsrError, match=rf"feats\.scp:2: 'b' has no value"):
         read_scp(path)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=200), position=st.integers(0, 120))
+def test_fuzzed_arks_give_matrices_or_asr_error(tmp_path: Path, data: bytes, position: int) -> None:
+    """Random bytes spliced into a valid ark: the reader yields arrays or raises AsrError, nothing else."""
+    valid = tmp_path / "valid.ark"
+    if not valid.exists():
+        _write(tmp_path, {"a": np.ones((3, 4), np.float32), "b": np.arange(5, dtype=np.float64)})
+        valid = tmp_path / "feats.ark"
+    raw = valid.read_bytes()
+    path = tmp_path / "fuzz.ark"
+    path.write_bytes(raw[:position] + data + raw[position + len(data):])
+    try:
+        for key, matrix in read_ark(path):
+            assert isinstance(key, str) and isinstance(matrix, np.ndarray)
+    except AsrError as e:
+        assert "\n" not in str(e) and str(path) in str(e)
+    try:
+        read_matrix(f"{path}:{position}")
+    except AsrError:
+        pass
+
+
+def test_huge_claimed_size_is_truncation_not_allocation(tmp_path: Path) -> None:
+    path = tmp_path / "big.ark"
+    path.write_bytes(b"k \0BFM \x04" + struct.pack("<i", 2**31 - 1) + b"\x04" + struct.pack("<i", 2**31 - 1))
+    with pytest.raises(AsrError, match="truncated"):
+        list(read_ark(path))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.binary(max_size=300))
+def test_fuzzed_maps_give_entries_or_asr_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "map"
+    path.write_bytes(content)
+    scan = scan_kaldi_map(path, is_text=True)
+    assert all(" " not in key and key for key in scan.entries)
+    try:
+        read_kaldi_map(path)
+    except AsrError as e:
+        assert str(e).startswith(f"{path}:") and "\n" not in str(e)
