@@ -136,7 +136,7 @@ def read_arpa(path: str | os.PathLike) -> NgramLM:
         raise AsrError(f"{where(path, number)}: expected \\end\\ after the \\{order}-grams: section, got {text!r}")
     if not probs:
         raise AsrError(f"{path}: the model has no 1-grams")
-    lm = NgramLM(probs, bows)
+    lm = NgramLM(probs, bows, order)
     logger.debug("read %s from %s", lm, path)
     return lm
 

@@ -87,13 +87,14 @@ class NgramLM:
     EOS = EOS
     UNK = UNK
 
-    def __init__(self, probs: dict[Ngram, float], bows: dict[Ngram, float]) -> None:
-        """`probs` must contain a unigram for every word used in a longer N-gram (as any ARPA file does)."""
+    def __init__(self, probs: dict[Ngram, float], bows: dict[Ngram, float], order: int | None = None) -> None:
+        """`probs` must contain a unigram for every word used in a longer N-gram (as any ARPA file does);
+        `order` defaults to the longest stored N-gram (a corpus may have no N-grams of the order asked for)."""
         if not probs:
             raise ValueError("an N-gram model needs at least one unigram")
         self.probs = probs
         self.bows = bows
-        self.order = max(len(g) for g in probs)
+        self.order = max(max(len(g) for g in probs), order or 1)
         self.vocab: set[str] = {g[0] for g in probs if len(g) == 1}
         self._has_unk = (UNK,) in probs
         # Contexts that can change a probability: proper prefixes of stored N-grams, or ones with a weight.
@@ -125,16 +126,16 @@ class NgramLM:
             word = UNK
         n = self.order - 1
         context = tuple(context[-n:]) if n else ()
-        for w in context:
-            if w not in vocab:
-                context = tuple(w if w in vocab else UNK for w in context)
-                break
+        if not vocab.issuperset(context):
+            context = tuple(w if w in vocab else UNK for w in context)
         return backoff_log10_prob(self.probs, self.bows, word, context)
 
     def _trim_state(self, history: Sequence[str]) -> State:
         """The longest suffix of `history` (order-1 words at most) that is still a distinguishing context."""
         n = self.order - 1
-        state = tuple(w if w in self.vocab else UNK for w in history[-n:]) if n else ()
+        state = tuple(history[-n:]) if n else ()
+        if not self.vocab.issuperset(state):
+            state = tuple(w if w in self.vocab else UNK for w in state)
         while state not in self._contexts:
             state = state[1:]
         return state

@@ -233,7 +233,7 @@ def train_ngram(sentences: Iterable[Sequence[str]], order: int = 3, smoothing: s
         probs, bows = _kneser_ney_model(counts, kept, words)
     else:
         probs, bows = _add_k_model(counts, kept, words, 1.0 if smoothing == "laplace" else k)
-    lm = NgramLM(probs, bows)
+    lm = NgramLM(probs, bows, order)
     logger.info("trained %s %d-gram model on %d sentences: %s", smoothing, order, len(sentences), lm)
     return lm
 

@@ -166,3 +166,12 @@ def test_fuzzed_files_raise_only_asr_error(tmp_path: Path, data: bytes):
     else:
         for g in lm.probs:  # whatever parsed is usable
             lm.log10_prob(g[-1], g[:-1])
+
+
+def test_order_kept_when_corpus_has_no_ngrams_that_long(tmp_path: Path):
+    lm = train_ngram([["a", "b"], ["b"]], 5, "kneser_ney")
+    assert lm.order == 5 and lm.ngram_counts()[4] == 0
+    write_arpa(lm, tmp_path / "lm.arpa")
+    assert "ngram 5=0" in (tmp_path / "lm.arpa").read_text()
+    back = read_arpa(tmp_path / "lm.arpa")
+    assert back.order == 5 and back.probs == lm.probs
