@@ -7,8 +7,8 @@ import functools
 import numpy as np
 
 from asr.features.config import FbankOptions, MelOptions
-from asr.features.framing import FLOAT32_EPSILON, frame_signal, process_frames
-from asr.features.spectrum import power_spectrum
+from asr.features.framing import FLOAT32_EPSILON, num_frames
+from asr.features.spectrum import squared_part_blocks
 
 
 def mel_scale(freq: np.ndarray | float) -> np.ndarray | float:
@@ -44,31 +44,42 @@ def mel_banks(num_bins: int, padded_window_size: int, sample_frequency: float, l
     return banks
 
 
-def mel_energies(power: np.ndarray, opts: MelOptions) -> np.ndarray:
-    """Mel filterbank energies (frames, num_mel_bins) of a power (or magnitude) spectrum."""
-    banks = mel_banks(opts.num_mel_bins, opts.padded_window_size, opts.sample_frequency, opts.low_freq,
-                      opts.high_freq)
-    return power @ banks.T
+@functools.lru_cache(maxsize=64)
+def interleaved_mel_banks(num_bins: int, padded_window_size: int, sample_frequency: float, low_freq: float,
+                          high_freq: float) -> np.ndarray:
+    """Transposed mel banks with every row doubled, (2 * (padded/2 + 1), num_bins): multiplying the squared
+    real and imaginary parts (`squared_parts`) by it sums them into power and applies the banks in one matmul."""
+    banks = np.repeat(mel_banks(num_bins, padded_window_size, sample_frequency, low_freq, high_freq).T, 2, axis=0)
+    banks.flags.writeable = False
+    return banks
 
 
-def log_floor(values: np.ndarray) -> np.ndarray:
-    """In place: log(max(values, float32 eps)), Kaldi's guard against log(0)."""
-    np.maximum(values, FLOAT32_EPSILON, out=values)
-    return np.log(values, out=values)
+def log_mel_energies(pairs: np.ndarray, opts: MelOptions, *, use_power: bool = True,
+                     use_log: bool = True) -> np.ndarray:
+    """(Log) mel filterbank energies (frames, num_mel_bins) of a block of squared rfft parts."""
+    bank_args = (opts.num_mel_bins, opts.padded_window_size, opts.sample_frequency, opts.low_freq, opts.high_freq)
+    if use_power:
+        energies = pairs @ interleaved_mel_banks(*bank_args)
+    else:
+        magnitude = np.sqrt(pairs[:, 0::2] + pairs[:, 1::2])
+        energies = magnitude @ mel_banks(*bank_args).T
+    if use_log:
+        np.maximum(energies, FLOAT32_EPSILON, out=energies)
+        np.log(energies, out=energies)
+    return energies
 
 
 def fbank_from_signal(signal: np.ndarray, opts: FbankOptions) -> np.ndarray:
     """Kaldi's FbankComputer: (log) mel energies, the log energy first (htk_compat: last) if use_energy."""
-    buffer, log_energy = process_frames(frame_signal(signal, opts), opts,
-                                        raw_energy=opts.raw_energy if opts.use_energy else None,
-                                        energy_floor=opts.energy_floor)
-    spectrum = power_spectrum(buffer)
-    if not opts.use_power:
-        np.sqrt(spectrum, out=spectrum)
-    energies = mel_energies(spectrum, opts)
-    if opts.use_log_fbank:
-        log_floor(energies)
-    if not opts.use_energy:
-        return energies
-    columns = (energies, log_energy[:, None]) if opts.htk_compat else (log_energy[:, None], energies)
-    return np.concatenate(columns, axis=1)
+    bins = opts.num_mel_bins
+    out = np.empty((num_frames(len(signal), opts), bins + int(opts.use_energy)))
+    mel_columns = slice(1, bins + 1) if opts.use_energy and not opts.htk_compat else slice(0, bins)
+    energy_column = bins if opts.htk_compat else 0
+    for rows, pairs, log_energy in squared_part_blocks(signal, opts,
+                                                       raw_energy=opts.raw_energy if opts.use_energy else None,
+                                                       energy_floor=opts.energy_floor):
+        out[rows, mel_columns] = log_mel_energies(pairs, opts, use_power=opts.use_power,
+                                                  use_log=opts.use_log_fbank)
+        if opts.use_energy:
+            out[rows, energy_column] = log_energy
+    return out

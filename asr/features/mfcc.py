@@ -7,9 +7,9 @@ import functools
 import numpy as np
 
 from asr.features.config import MfccOptions
-from asr.features.framing import frame_signal, process_frames
-from asr.features.mel import log_floor, mel_energies
-from asr.features.spectrum import power_spectrum
+from asr.features.framing import num_frames
+from asr.features.mel import log_mel_energies
+from asr.features.spectrum import squared_part_blocks
 
 
 @functools.lru_cache(maxsize=64)
@@ -32,18 +32,28 @@ def lifter_coefficients(num_ceps: int, cepstral_lifter: float) -> np.ndarray:
     return 1.0 + 0.5 * cepstral_lifter * np.sin(np.pi * i / cepstral_lifter)
 
 
+@functools.lru_cache(maxsize=64)
+def cepstral_transform(num_ceps: int, num_mel_bins: int, cepstral_lifter: float) -> np.ndarray:
+    """DCT and lifter in one (num_mel_bins, num_ceps) matrix, so log-mel -> MFCC is one matmul."""
+    transform = (dct_matrix(num_ceps, num_mel_bins) * lifter_coefficients(num_ceps, cepstral_lifter)[:, None]).T
+    transform = np.ascontiguousarray(transform)
+    transform.flags.writeable = False
+    return transform
+
+
 def mfcc_from_signal(signal: np.ndarray, opts: MfccOptions) -> np.ndarray:
     """MFCCs (frames, num_ceps) of a float64 signal in the int16 range."""
-    buffer, log_energy = process_frames(frame_signal(signal, opts), opts,
-                                        raw_energy=opts.raw_energy if opts.use_energy else None,
-                                        energy_floor=opts.energy_floor)
-    energies = log_floor(mel_energies(power_spectrum(buffer), opts))
-    transform = dct_matrix(opts.num_ceps, opts.num_mel_bins) * lifter_coefficients(opts.num_ceps,
-                                                                                   opts.cepstral_lifter)[:, None]
-    ceps = energies @ transform.T
-    if opts.use_energy:
-        ceps[:, 0] = log_energy
+    out = np.empty((num_frames(len(signal), opts), opts.num_ceps))
+    transform = cepstral_transform(opts.num_ceps, opts.num_mel_bins, opts.cepstral_lifter)
+    for rows, pairs, log_energy in squared_part_blocks(signal, opts,
+                                                       raw_energy=opts.raw_energy if opts.use_energy else None,
+                                                       energy_floor=opts.energy_floor):
+        ceps = out[rows]
+        np.matmul(log_mel_energies(pairs, opts), transform, out=ceps)
+        if opts.use_energy:
+            ceps[:, 0] = log_energy
     if opts.htk_compat:
-        c0 = ceps[:, 0] if opts.use_energy else ceps[:, 0] * np.sqrt(2.0)
-        ceps = np.concatenate((ceps[:, 1:], c0[:, None]), axis=1)
-    return ceps
+        # HTK order: c1..c(n-1), then c0 (or the energy); Kaldi undoes the DCT's sqrt(1/2) on c0
+        c0 = out[:, :1] if opts.use_energy else out[:, :1] * np.sqrt(2.0)
+        out = np.concatenate((out[:, 1:], c0), axis=1)
+    return out
