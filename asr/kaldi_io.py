@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import re
 import struct
@@ -31,6 +32,7 @@ _INT32 = struct.Struct("<bi")  # size byte (4) + little-endian int32, Kaldi's Wr
 _DENSE_TOKENS = {b"FM ": (np.float32, 2), b"DM ": (np.float64, 2), b"FV ": (np.float32, 1),
                  b"DV ": (np.float64, 1)}
 _COMPRESSED_TOKENS = (b"CM ", b"CM2", b"CM3")
+_SIZE_CHECK_BYTES = 1 << 20  # reads larger than this first check the file holds that much
 _SPEC = re.compile(r"^(?P<path>.+?):(?P<offset>\d+)(?:\[(?P<ranges>[0-9:,\s]*)\])?$")
 _BOM = "\ufeff"
 
@@ -239,19 +241,27 @@ def read_matrix(spec: str) -> np.ndarray:
 
     A spec without `:offset` reads a single-object file from its start (e.g. Kaldi's `copy-matrix` output).
     """
+    with contextlib.ExitStack() as files:
+        return _read_spec(spec, files, {})
+
+
+def _read_spec(spec: str, files: contextlib.ExitStack, handles: dict[str, BinaryIO]) -> np.ndarray:
+    """read_matrix with the archives kept open in `handles` (closed by `files`) across calls."""
     match = _SPEC.match(spec.strip())
     if match and not os.path.isfile(spec.strip()):
         path, offset, ranges = match["path"], int(match["offset"]), match["ranges"]
     else:
         path, offset, ranges = spec.strip(), 0, None
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            matrix = _read_object(f, path)
-    except FileNotFoundError:
-        raise AsrError(f"{path}: archive not found (from '{spec}'); check the scp paths") from None
-    except IsADirectoryError:
-        raise AsrError(f"{path}: is a directory, not an archive (from '{spec}')") from None
+    if path not in handles:
+        try:
+            handles[path] = files.enter_context(open(path, "rb"))
+        except FileNotFoundError:
+            raise AsrError(f"{path}: archive not found (from '{spec}'); check the scp paths") from None
+        except IsADirectoryError:
+            raise AsrError(f"{path}: is a directory, not an archive (from '{spec}')") from None
+    f = handles[path]
+    f.seek(offset)
+    matrix = _read_object(f, path)
     return matrix if ranges is None else _apply_ranges(matrix, ranges, spec)
 
 
@@ -273,8 +283,10 @@ def read_ark(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray]]:
 
 def load_scp(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray]]:
     """Iterate over (key, matrix) for the entries of an scp, in scp order."""
-    for key, spec in read_scp(path).items():
-        yield key, read_matrix(spec)
+    handles: dict[str, BinaryIO] = {}  # each archive opened once, as scp entries mostly share a few arks
+    with contextlib.ExitStack() as files:
+        for key, spec in read_scp(path).items():
+            yield key, _read_spec(spec, files, handles)
 
 
 def matrix_shape(spec: str) -> tuple[int, ...]:
@@ -314,13 +326,16 @@ def _read_key(f: BinaryIO, path: str, offset: int) -> str | None:
         raise AsrError(f"{path}:{offset}: key is not UTF-8; the archive is corrupt") from None
 
 
-def _read_exact(f: BinaryIO, count: int, path: str, offset: int, what: str) -> bytes:
+def _read_exact(f: BinaryIO, count: int, path: str, offset: int, what: str) -> bytearray:
     """Read exactly `count` bytes; a header claiming more than the file holds is truncation, found before
     allocating (a corrupt size must not make us allocate gigabytes)."""
-    remaining = os.fstat(f.fileno()).st_size - f.tell()
-    data = f.read(count) if count <= remaining else f.read(max(remaining, 0))
-    if len(data) < count:
-        raise AsrError(f"{path}:{offset}: archive ends inside the {what} ({len(data)} of {count} bytes); the ark "
+    readable = count
+    if count > _SIZE_CHECK_BYTES:
+        readable = min(count, max(os.fstat(f.fileno()).st_size - f.tell(), 0))
+    data = bytearray(readable)  # writable, so numpy uses it without another copy
+    got = f.readinto(data)
+    if got < count:
+        raise AsrError(f"{path}:{offset}: archive ends inside the {what} ({got} of {count} bytes); the ark "
                        f"is truncated, regenerate it")
     return data
 
@@ -340,7 +355,7 @@ def _read_header(f: BinaryIO, path: str) -> tuple[bytes, tuple[int, ...], bytes]
     if marker != BINARY_MARKER:
         raise AsrError(f"{path}:{offset}: no Kaldi binary marker '\\0B' at this offset (found {marker!r}); the "
                        f"offset is wrong or the archive is corrupt")
-    token = _read_exact(f, 3, path, offset, "type token")
+    token = bytes(_read_exact(f, 3, path, offset, "type token"))
     if token[2:] != b" ":  # Kaldi writes a token and a space: "FM ", but "CM2 "
         if _read_exact(f, 1, path, offset, "type token") != b" ":
             raise AsrError(f"{path}:{offset}: unknown object type starting {token!r}; the archive is corrupt "
@@ -352,7 +367,7 @@ def _read_header(f: BinaryIO, path: str) -> tuple[bytes, tuple[int, ...], bytes]
             raise AsrError(f"{path}:{offset}: negative size {shape} in the matrix header; the archive is corrupt")
         return token, shape, b""
     if token in _COMPRESSED_TOKENS:
-        header = _read_exact(f, 16, path, offset, "compressed-matrix header")
+        header = bytes(_read_exact(f, 16, path, offset, "compressed-matrix header"))
         _, _, rows, cols = struct.unpack("<ffii", header)
         if rows < 0 or cols < 0:
             raise AsrError(f"{path}:{offset}: negative size in the compressed-matrix header; the archive is corrupt")
@@ -364,18 +379,26 @@ def _read_header(f: BinaryIO, path: str) -> tuple[bytes, tuple[int, ...], bytes]
 def _read_object(f: BinaryIO, path: str) -> np.ndarray:
     """Read one binary (or text-mode) matrix/vector at the current position."""
     offset = f.tell()
-    peek = f.read(2)
-    f.seek(offset)
-    if len(peek) < 2 or peek == b"\0":
+    head = f.read(15)  # marker, token, two size-prefixed int32: a whole dense-matrix header
+    if len(head) < 2 or head[:2] == b"\0":
         raise AsrError(f"{path}:{offset}: archive ends right after the key; the ark is truncated, regenerate it")
-    if peek != BINARY_MARKER:
+    if head[:2] != BINARY_MARKER:
+        f.seek(offset)
         return _read_text_matrix(f, path, offset)
-    token, shape, global_header = _read_header(f, path)
+    if head[2:5] == b"FM " and len(head) == 15 and head[5] == head[10] == 4:  # the common case, one read
+        rows, cols = struct.unpack_from("<i", head, 6)[0], struct.unpack_from("<i", head, 11)[0]
+        token, shape = b"FM ", (rows, cols)
+        if rows < 0 or cols < 0:
+            raise AsrError(f"{path}:{offset}: negative size {shape} in the matrix header; the archive is corrupt")
+        global_header = b""
+    else:
+        f.seek(offset)
+        token, shape, global_header = _read_header(f, path)
     if token in _DENSE_TOKENS:
         dtype = np.dtype(_DENSE_TOKENS[token][0]).newbyteorder("<")
-        count = int(np.prod(shape))
-        data = _read_exact(f, count * dtype.itemsize, path, offset, "matrix data")
-        return np.frombuffer(data, dtype=dtype).astype(dtype.newbyteorder("="), copy=True).reshape(shape)
+        data = _read_exact(f, math.prod(shape) * dtype.itemsize, path, offset, "matrix data")
+        matrix = np.frombuffer(data, dtype=dtype).reshape(shape)
+        return matrix if dtype.isnative else matrix.astype(dtype.newbyteorder("="))
     return _decompress(f, token, global_header, path, offset)
 
 
