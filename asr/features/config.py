@@ -127,15 +127,79 @@ OPTION_CLASSES: dict[str, type[FrameOptions]] = {
 }
 
 
-def make_options(kind: str, options: Mapping[str, Any] | None = None, path: str | None = None) -> FrameOptions:
+FLAVORS = ("kaldi", "librosa")
+
+
+def option_class(kind: str, flavor: str = "kaldi") -> type:
+    """The options dataclass of feature `kind` in `flavor` ("kaldi" or "librosa")."""
+    if flavor not in FLAVORS:
+        raise AsrError(f"unknown feature flavor {flavor!r}; use one of {', '.join(FLAVORS)}")
+    classes = OPTION_CLASSES if flavor == "kaldi" else LIBROSA_OPTION_CLASSES
+    if kind not in classes:
+        raise AsrError(f"unknown {flavor} feature kind {kind!r}; use one of {', '.join(classes)}")
+    return classes[kind]
+
+
+def make_options(kind: str, options: Mapping[str, Any] | None = None, path: str | None = None,
+                 flavor: str = "kaldi") -> Any:
     """Build and validate the option dataclass of feature `kind` from an optional conf file and overrides."""
-    if kind not in OPTION_CLASSES:
-        raise AsrError(f"unknown feature kind {kind!r}; use one of {', '.join(OPTION_CLASSES)}")
-    config = build_config(OPTION_CLASSES[kind], path, options)
+    config = build_config(option_class(kind, flavor), path, options)
     config.validate()
     return config
 
 
-def options_dict(config: FrameOptions) -> dict[str, Any]:
+def options_dict(config: Any) -> dict[str, Any]:
     """The options as a plain dict, for features.yaml in model directories and output metadata."""
     return dataclasses.asdict(config)
+
+
+@dataclass(frozen=True)
+class LibrosaMelOptions:
+    """librosa.feature.melspectrogram + power_to_db defaults (librosa's parameter names)."""
+
+    sample_frequency: float = 22050.0  # librosa's sr
+    n_fft: int = 2048
+    hop_length: int = 512
+    win_length: int = 0  # 0: n_fft (librosa's None)
+    window: str = "hann"  # any scipy.signal.get_window name, periodic like librosa
+    center: bool = True  # frames centered on t * hop_length, signal padded by n_fft // 2
+    pad_mode: str = "constant"
+    power: float = 2.0
+    n_mels: int = 128
+    fmin: float = 0.0
+    fmax: float = 0.0  # <= 0: sample_frequency / 2 (librosa's None)
+    htk: bool = False  # False: Slaney mel scale
+    norm: str = "slaney"  # "slaney" (area-normalized triangles) or "none"
+    to_db: bool = True  # power_to_db(S, ref=1.0, amin=1e-10, top_db=80)
+    amin: float = 1e-10
+    top_db: float = 80.0  # <= 0: no clipping (librosa's None)
+    normalized: bool = False  # (asr) input already in [-1, 1]; default: int16 range, divided by 32768
+
+    def validate(self) -> None:
+        """Reject values librosa would reject."""
+        if self.sample_frequency <= 0 or self.n_fft < 2 or self.hop_length < 1 or self.n_mels < 1:
+            raise AsrError("sample_frequency, n_fft (>= 2), hop_length and n_mels must be positive")
+        if self.win_length > self.n_fft:
+            raise AsrError(f"win_length={self.win_length} must not exceed n_fft={self.n_fft}")
+        if self.norm not in ("slaney", "none"):
+            raise AsrError(f"norm={self.norm!r} must be 'slaney' or 'none'")
+        if self.pad_mode not in ("constant", "reflect", "edge", "symmetric"):
+            raise AsrError(f"pad_mode={self.pad_mode!r} must be constant, reflect, edge or symmetric")
+
+
+@dataclass(frozen=True)
+class LibrosaMfccOptions(LibrosaMelOptions):
+    """librosa.feature.mfcc defaults: DCT-II (orthonormal) of the dB mel spectrogram."""
+
+    n_mfcc: int = 20
+    lifter: float = 0.0
+
+    def validate(self) -> None:
+        super().validate()
+        if not 1 <= self.n_mfcc <= self.n_mels:
+            raise AsrError(f"n_mfcc={self.n_mfcc} must be between 1 and n_mels={self.n_mels}")
+        if not self.to_db:
+            raise AsrError("MFCCs are computed from the dB mel spectrogram; to_db must stay true")
+
+
+LIBROSA_OPTION_CLASSES: dict[str, type] = {"mfcc": LibrosaMfccOptions, "fbank": LibrosaMelOptions}
