@@ -15,11 +15,9 @@ from typing import Any, Iterable, Literal
 
 from asr.errors import AsrError
 from asr.fileio import atomic_write
-from asr.units.tokenizer import BLANK, UNK, Tokenizer
+from asr.units.tokenizer import BLANK, BPE_MODEL_FILE, UNK, Tokenizer
 
 logger = logging.getLogger(__name__)
-
-MODEL_FILE = "bpe.model"
 
 
 @dataclasses.dataclass
@@ -30,7 +28,8 @@ class BpeOptions:
 
 
 class BpeTokenizer(Tokenizer):
-    """Words split into sentencepiece pieces ("▁THE", "RE", ...); `▁` marks a word start; `<unk>` decodes to nothing."""
+    """Words split into sentencepiece pieces ("▁THE", "RE", ...), `▁` marking a word start; `<unk>` decodes to
+    nothing."""
 
     kind = "bpe"
     options_class = BpeOptions
@@ -78,12 +77,12 @@ class BpeTokenizer(Tokenizer):
         return " ".join(self.processor.decode([i for i in self._check_ids(ids) if i != self.unk_id]).split())
 
     def _save_model(self, lang_dir: Path) -> None:
-        with atomic_write(lang_dir / MODEL_FILE, "wb") as f:
+        with atomic_write(lang_dir / BPE_MODEL_FILE, "wb") as f:
             f.write(self.model_proto)
 
     @classmethod
     def load(cls, lang_dir: Path, tokens: list[str], options: Any) -> "BpeTokenizer":
-        path = lang_dir / MODEL_FILE
+        path = lang_dir / BPE_MODEL_FILE
         try:
             proto = path.read_bytes()
         except OSError as e:

@@ -21,12 +21,10 @@ from typing import Any, Iterable, Literal
 
 from asr.errors import AsrError, where
 from asr.fileio import atomic_write
-from asr.units.tokenizer import BLANK, Tokenizer
+from asr.units.tokenizer import BLANK, LEXICON_FILE, OOV_FILE, Tokenizer
 
 logger = logging.getLogger(__name__)
 
-LEXICON_FILE = "lexicon.txt"
-OOV_FILE = "oov.txt"
 Pronunciation = tuple[str, ...]
 _STRESS = re.compile(r"[012]$")
 _DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]

@@ -29,6 +29,12 @@ BLANK = "<blk>"
 UNK = "<unk>"
 TOKENS_FILE = "tokens.txt"
 UNITS_FILE = "units.yaml"
+LEXICON_FILE = "lexicon.txt"
+OOV_FILE = "oov.txt"
+BPE_MODEL_FILE = "bpe.model"
+# the kind-specific files; saving one kind removes the others' so a reused lang dir holds nothing stale
+MODEL_FILES: dict[str, tuple[str, ...]] = {
+    "char": (), "phone": (LEXICON_FILE, OOV_FILE), "bpe": (BPE_MODEL_FILE,)}
 
 # kind -> "module:class"; imported lazily so char units never import sentencepiece
 KINDS: dict[str, str] = {
@@ -79,6 +85,9 @@ class Tokenizer(abc.ABC):
         """Write tokens.txt, units.yaml and the kind-specific files into `lang_dir` (each atomically)."""
         lang_dir = Path(lang_dir)
         lang_dir.mkdir(parents=True, exist_ok=True)
+        for kind, files in MODEL_FILES.items():
+            for name in files if kind != self.kind else ():
+                (lang_dir / name).unlink(missing_ok=True)
         self._save_model(lang_dir)
         write_tokens(lang_dir / TOKENS_FILE, self.tokens)
         options = dataclasses.asdict(self.options) if dataclasses.is_dataclass(self.options) else dict(self.options)

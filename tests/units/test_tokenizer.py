@@ -54,3 +54,11 @@ def test_bad_tokens_txt_names_the_line(tmp_path, content, message):
     (tmp_path / "tokens.txt").write_text(content, encoding="utf-8")
     with pytest.raises(AsrError, match=message):
         read_tokens(tmp_path / "tokens.txt")
+
+
+def test_reused_lang_dir_keeps_no_files_of_another_kind(tmp_path):
+    train_tokenizer("phone", ["ZERO XQZ"]).save(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {"tokens.txt", "units.yaml", "lexicon.txt", "oov.txt"}
+    train_tokenizer("char", ["ZERO XQZ"]).save(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {"tokens.txt", "units.yaml"}
+    assert load_tokenizer(tmp_path).kind == "char"
