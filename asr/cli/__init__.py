@@ -15,19 +15,19 @@ import click
 from asr import __version__
 from asr.errors import AsrError
 
-# command name -> "module:attribute" of its click command or group
-COMMANDS: dict[str, str] = {
-    "prepare": "asr.cli.prepare:prepare",
-    "data": "asr.cli.data:data",
-    "features": "asr.cli.features:features",
-    "units": "asr.cli.units:units",
-    "lm": "asr.cli.lm:lm",
-    "train": "asr.cli.train:train",
-    "average": "asr.cli.train:average",
-    "decode": "asr.cli.decode:decode",
-    "score": "asr.cli.score:score",
-    "transcribe": "asr.cli.transcribe:transcribe",
-    "plot": "asr.cli.plot:plot",
+# command name -> ("module:attribute" of its click command or group, one-line help shown by `asr --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare": ("asr.cli.prepare:prepare", "Import a corpus into a Kaldi data directory."),
+    "data": ("asr.cli.data:data", "Validate, fix, split, subset, combine and copy data directories."),
+    "features": ("asr.cli.features:features", "Compute MFCC, fbank or spectrogram features; CMVN, deltas."),
+    "units": ("asr.cli.units:units", "Train character, phone or subword units into a lang directory."),
+    "lm": ("asr.cli.lm:lm", "Train N-gram language models (ARPA) and measure perplexity."),
+    "train": ("asr.cli.train:train", "Train a CTC acoustic model into a model directory."),
+    "average": ("asr.cli.train:average", "Average the last or best checkpoints of a model."),
+    "decode": ("asr.cli.decode:decode", "Decode a data directory with a model (and an LM), and score it."),
+    "score": ("asr.cli.score:score", "Score hypotheses against references: WER/CER and alignments."),
+    "transcribe": ("asr.cli.transcribe:transcribe", "Transcribe audio files with a model directory."),
+    "plot": ("asr.cli.plot:plot", "Plot features of an utterance or a model's training curves."),
 }
 
 
@@ -40,8 +40,13 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
-        module, attribute = COMMANDS[name].split(":")
+        module, attribute = COMMANDS[name][0].split(":")
         return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List subcommands from their static help, so `asr --help` imports none of them (nor torch)."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
