@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 
@@ -244,16 +244,21 @@ class CTCDecoder:
         tree = _PrefixTree(self)
         lpx = np.full((T, V + 1), NEG_INF)  # column V: "no unit", the root's last unit
         lpx[:, :V] = lp_all
-        proposed = lp_all >= o.token_min_logp
+        proposed = np.zeros((T, V + 1), dtype=bool)
+        proposed[:, :V] = lp_all >= o.token_min_logp
         if T:
             proposed[np.arange(T), lp_all.argmax(axis=1)] = True
         proposed[:, blank] = False
         rows, cols = np.nonzero(proposed)
-        bounds = np.searchsorted(rows, np.arange(T + 1))
+        bounds = np.searchsorted(rows, np.arange(T + 1)).tolist()
         sep = self.separator
         gain_bound = self.gain_bound
+        stride = V + 1
 
+        # the beam: node ids, their parents, log P(alignments ending in blank / in the last unit), last unit,
+        # LM/bonus terms
         nodes = np.zeros(1, dtype=np.int64)
+        par = np.full(1, -1, dtype=np.int64)
         pb = np.zeros(1)
         pnb = np.full(1, NEG_INF)
         last = np.full(1, V, dtype=np.int64)
@@ -261,198 +266,168 @@ class CTCDecoder:
         tree.pos[1] = 0
         for t in range(T):
             lp = lpx[t]
+            live = proposed[t]
             lp_last = lp[last]
-            if t:  # a unit that stays more likely than blank on the next frame extends its span
-                cont = (tree.end[nodes] == t - 1) & (lp_last >= lp[blank])
-                tree.end[nodes[cont]] = t
             ptot = np.logaddexp(pb, pnb)
             new_pb = ptot + lp[blank]
             new_pnb = pnb + lp_last
-            boundary = None
-            if sep is not None:
-                at_sep = last == sep
-                boundary = at_sep | (nodes == 0)
-                if lp[sep] > NEG_INF:  # `|` where a word cannot end acts as blank
-                    extra = np.where(at_sep, pb, np.where(nodes == 0, ptot, NEG_INF)) + lp[sep]
-                    new_pb = np.logaddexp(new_pb, extra)
+            if sep is not None and live[sep]:  # `|` where no word can end (at the start, after `|`) is a blank
+                extra = np.where(last == sep, pb, np.where(nodes == 0, ptot, NEG_INF)) + lp[sep]
+                new_pb = np.logaddexp(new_pb, extra)
             # a child already in the beam absorbs its parent's extension by the child's unit
-            ppos = tree.pos[tree.parent[nodes] + 1]
-            merge = np.flatnonzero(ppos >= 0)
-            if merge.size:
-                p = ppos[merge]
-                src = np.where(last[p] == last[merge], pb[p], ptot[p]) + lp_last[merge]
-                new_pnb[merge] = np.logaddexp(new_pnb[merge], src)
+            held = live[last]
+            if held.any():
+                ppos = tree.pos[par + 1]
+                merge = np.flatnonzero((ppos >= 0) & held)
+                if merge.size:
+                    p = ppos[merge]
+                    src = np.where(last[p] == last[merge], pb[p], ptot[p]) + lp_last[merge]
+                    new_pnb[merge] = np.logaddexp(new_pnb[merge], src)
             scores = np.logaddexp(new_pb, new_pnb) + fus
-            threshold = scores.max() + prune
+            units = cols[bounds[t]:bounds[t + 1]]
+            cand = None
+            if units.size:
+                # a lower bound of the K-th best score after this frame: extensions below it cannot enter
+                kth = scores.max() + prune
+                if scores.size >= K:
+                    kth = max(kth, float(np.partition(scores, -K)[-K]))
+                ext = np.where(last[:, None] == units, pb[:, None], ptot[:, None]) + lp[units]
+                if sep is not None and live[sep]:
+                    ext[(last == sep) | (nodes == 0), np.flatnonzero(units == sep)] = NEG_INF
+                bound = (ext + (fus[:, None] + gain_bound[units])).ravel()
+                cand = np.flatnonzero(bound > kth)
+            if cand is None or not cand.size:  # no prefix can change: the beam stays as it is
+                pb, pnb = new_pb, new_pnb
+                continue
 
+            if cand.size > K:  # best first, so the loop can stop at the first bound below the K-th score
+                cand = cand[np.argsort(-bound[cand], kind="stable")]
+            nc = units.size
+            bound_list = bound[cand].tolist()
+            e_list = ext.ravel()[cand].tolist()
+            node_list = nodes[cand // nc].tolist()
+            unit_list = units[cand % nc].tolist()
+            n_before = len(tree.node)
+            pos = tree.pos
+            kids = tree.kids
+            fus_list = tree.fus
             new_ids: list[int] = []
+            new_par: list[int] = []
+            new_unit: list[int] = []
             new_e: list[float] = []
             new_s: list[float] = []
-            proposed_units = cols[bounds[t]:bounds[t + 1]]
-            if proposed_units.size:
-                nc = proposed_units.size
-                ext = np.where(last[:, None] == proposed_units, pb[:, None], ptot[:, None]) + lp[proposed_units]
-                if boundary is not None and lp[sep] > NEG_INF:
-                    at = np.flatnonzero(proposed_units == sep)
-                    if at.size:
-                        ext[boundary, at[0]] = NEG_INF
-                bound = (ext + (fus[:, None] + gain_bound[proposed_units])).ravel()
-                cand = np.flatnonzero(bound > threshold)
-                if cand.size:
-                    if cand.size > K:
-                        cand = cand[np.argsort(-bound[cand], kind="stable")]
-                    bound_list = bound[cand].tolist()
-                    e_list = ext.ravel()[cand].tolist()
-                    node_list = nodes[cand // nc].tolist()
-                    unit_list = proposed_units[cand % nc].tolist()
-                    n_before = tree.n
-                    pos = tree.pos
-                    kids = tree.kids
-                    fus_list = tree.fus_list
-                    kth = threshold
-                    for i in range(len(cand)):
-                        if i and i % K == 0:  # tighten: what now beats the K-th best score may enter
-                            pool = np.concatenate([scores, new_s])
-                            if pool.size >= K:
-                                kth = max(kth, float(np.partition(pool, -K)[-K]))
-                        if bound_list[i] <= kth:
-                            break
-                        node, unit = node_list[i], unit_list[i]
-                        children = kids.get(node * (V + 1) + unit)
-                        if children is None:
-                            children = tree.expand(node, unit)
-                        e = e_list[i]
-                        for child in children:
-                            if child < n_before and pos[child + 1] >= 0:
-                                continue  # in the beam: merged above
-                            s = e + fus_list[child]
-                            if s > threshold:
-                                new_ids.append(child)
-                                new_e.append(e)
-                                new_s.append(s)
+            for i in range(len(cand)):
+                if i and i % K == 0:  # tighten the bound with the scores found so far
+                    pool = np.concatenate([scores, new_s])
+                    if pool.size >= K:
+                        kth = max(kth, float(np.partition(pool, -K)[-K]))
+                if bound_list[i] <= kth:
+                    break
+                node, unit = node_list[i], unit_list[i]
+                children = kids.get(node * stride + unit)
+                if children is None:
+                    children = tree.expand(node, unit)
+                e = e_list[i]
+                for child in children:
+                    if child < n_before and pos[child + 1] >= 0:
+                        continue  # in the beam: merged above
+                    s = e + fus_list[child]
+                    if s > kth:
+                        new_ids.append(child)
+                        new_par.append(node)
+                        new_unit.append(unit)
+                        new_e.append(e)
+                        new_s.append(s)
+            if not new_ids:
+                pb, pnb = new_pb, new_pnb
+                continue
 
-            if new_ids:
-                new_arr = np.asarray(new_ids, dtype=np.int64)
-                all_nodes = np.concatenate([nodes, new_arr])
-                all_scores = np.concatenate([scores, new_s])
-                all_pb = np.concatenate([new_pb, np.full(len(new_ids), NEG_INF)])
-                all_pnb = np.concatenate([new_pnb, new_e])
-                all_last = np.concatenate([last, tree.token[new_arr]])
-                all_fus = np.concatenate([fus, tree.fus[new_arr]])
-            else:
-                all_nodes, all_scores, all_pb, all_pnb, all_last, all_fus = nodes, scores, new_pb, new_pnb, last, fus
+            all_scores = np.concatenate([scores, new_s])
             best = all_scores.max()
-            keep = (np.flatnonzero((all_scores >= best + prune) & (all_scores > NEG_INF)) if best > NEG_INF
-                    else np.array([int(all_scores.argmax())]))
+            keep = np.flatnonzero(all_scores >= best + prune)
             if keep.size > K:
                 keep = keep[np.argpartition(-all_scores[keep], K - 1)[:K]]
+            new_arr = np.asarray(new_ids, dtype=np.int64)
             tree.pos[nodes + 1] = -1
-            nodes, pb, pnb, last, fus = (all_nodes[keep], all_pb[keep], all_pnb[keep], all_last[keep],
-                                         all_fus[keep])
+            nodes = np.concatenate([nodes, new_arr])[keep]
+            par = np.concatenate([par, new_par])[keep]
+            pb = np.concatenate([new_pb, np.full(new_arr.size, NEG_INF)])[keep]
+            pnb = np.concatenate([new_pnb, new_e])[keep]
+            last = np.concatenate([last, new_unit])[keep]
+            fus = np.concatenate([fus, [fus_list[c] for c in new_ids]])[keep]
             tree.pos[nodes + 1] = np.arange(nodes.size)
-            fresh = nodes[tree.emit[nodes] < 0]
-            if fresh.size:
-                tree.emit[fresh] = t
-                tree.end[fresh] = t
-        return tree.finish(nodes, np.logaddexp(pb, pnb), o.nbest)
+            entered = new_arr[keep[keep >= new_pb.size] - new_pb.size]
+            tree.emit[entered[tree.emit[entered] < 0]] = t
+        return tree.finish(nodes, np.logaddexp(pb, pnb), lp_all, o)
+
+
+class _WordState(NamedTuple):
+    """What a prefix's closed words contribute; shared by every prefix that spells on without closing one."""
+
+    lm_state: tuple
+    hw_history: tuple
+    word_score: float  # lm_weight * LM + bonuses + penalties of the closed words (cumulative)
+    phrase_credit: float  # hotword phrase under way
+    lm_ln: float  # unweighted ln P_lm of the closed words
+    words: tuple | None  # (word, first node, last node, earlier words) linked list, last word first
 
 
 class _PrefixTree:
-    """The prefixes of one utterance. Vectorised fields are numpy arrays indexed by node id; word-level state
-    lives in Python lists. `kids[node * (V+1) + unit]` caches a node's children by unit (phone units may close
-    one of several homophones, so a unit can give several children)."""
+    """The prefixes of one utterance. `node[i]` = (parent, unit, partial, word state, first node of the partial
+    word or -1); `partial` is the word spelled so far (str) or, for phones, the pronunciation-trie node. `fus[i]`
+    is the prefix's LM/bonus terms (the hot field); numpy `emit[i]` the frame its unit entered the beam and
+    `pos[i + 1]` its beam position (-1: out). `kids[node * (V+1) + unit]` caches children by unit (phone units
+    may close one of several homophones there, so a unit can give several children)."""
 
     def __init__(self, decoder: CTCDecoder) -> None:
         self.d = decoder
         self.stride = decoder.num_units + 1
         cap = 1024
-        self.parent = np.full(cap, -1, dtype=np.int64)
-        self.token = np.full(cap, -1, dtype=np.int64)
-        self.fus = np.zeros(cap)
         self.emit = np.full(cap, -1, dtype=np.int64)
-        self.end = np.full(cap, -1, dtype=np.int64)
-        self.pos = np.full(cap + 1, -1, dtype=np.int64)  # beam position of node i at [i + 1]; [0] for "no node"
-        self.n = 0
-        self.fus_list: list[float] = []
-        self.partial: list[Any] = []  # spelled units: the word so far (str); phones: the trie node (int)
-        self.lm_state: list[tuple] = []
-        self.hw_history: list[tuple] = []
-        self.word_score: list[float] = []  # alpha*LM + bonuses of the closed words (cumulative)
-        self.phrase_credit: list[float] = []  # hotword phrase under way
-        self.lm_ln: list[float] = []  # unweighted ln P_lm of the closed words
-        self.closed: list[tuple[str, int, int] | None] = []  # (word, first node, last node) closed here
-        self.prev_closed: list[int] = []  # nearest proper ancestor that closed a word (-1: none)
-        self.word_first: list[int] = []  # node of the current partial word's first unit (-1: none)
+        self.pos = np.full(cap + 1, -1, dtype=np.int64)
+        self.node: list[tuple[int, int, Any, _WordState, int]] = []
+        self.fus: list[float] = []
         self.kids: dict[int, tuple[int, ...]] = {}
         start = decoder.lm.begin() if decoder.lm is not None else ()
         root_partial = PronunciationTrie.ROOT if decoder.kind == "phone" else ""
-        self._add(-1, -1, root_partial, start, (), 0.0, 0.0, 0.0, None, -1, -1)
+        self._add(-1, -1, root_partial, _WordState(start, (), 0.0, 0.0, 0.0, None), -1)
 
-    def _add(self, parent: int, token: int, partial: Any, lm_state: tuple, hw_history: tuple, word_score: float,
-             phrase_credit: float, lm_ln: float, closed: tuple | None, word_first: int, prev_closed: int) -> int:
-        i = self.n
-        if i >= self.parent.size:
-            self._grow()
-        fus = word_score + phrase_credit
-        if self.d.kind != "phone":
+    def _add(self, parent: int, unit: int, partial: Any, ws: _WordState, word_first: int) -> int:
+        """A new node; word_first -2 means "this node starts the word"."""
+        i = len(self.node)
+        if i >= self.emit.size:
+            grow = self.emit.size
+            self.emit = np.concatenate([self.emit, np.full(grow, -1, dtype=np.int64)])
+            self.pos = np.concatenate([self.pos, np.full(grow, -1, dtype=np.int64)])
+        self.node.append((parent, unit, partial, ws, i if word_first == -2 else word_first))
+        fus = ws.word_score + ws.phrase_credit
+        if partial and self.d.kind != "phone":
             fus += self.d.partial_score(partial)
-        self.parent[i] = parent
-        self.token[i] = token
-        self.fus[i] = fus
-        self.fus_list.append(fus)
-        self.partial.append(partial)
-        self.lm_state.append(lm_state)
-        self.hw_history.append(hw_history)
-        self.word_score.append(word_score)
-        self.phrase_credit.append(phrase_credit)
-        self.lm_ln.append(lm_ln)
-        self.closed.append(closed)
-        self.word_first.append(i if word_first == -2 else word_first)
-        self.prev_closed.append(prev_closed)
-        self.n = i + 1
+        self.fus.append(fus)
         return i
 
-    def _grow(self) -> None:
-        extra = self.parent.size
-        self.parent = np.concatenate([self.parent, np.full(extra, -1, dtype=np.int64)])
-        self.token = np.concatenate([self.token, np.full(extra, -1, dtype=np.int64)])
-        self.fus = np.concatenate([self.fus, np.zeros(extra)])
-        self.emit = np.concatenate([self.emit, np.full(extra, -1, dtype=np.int64)])
-        self.end = np.concatenate([self.end, np.full(extra, -1, dtype=np.int64)])
-        self.pos = np.concatenate([self.pos, np.full(extra, -1, dtype=np.int64)])
-
-    def _last_closer(self, node: int) -> int:
-        return node if self.closed[node] is not None else self.prev_closed[node]
-
     def _close_child(self, node: int, unit: int, word: str, partial: Any, word_first: int) -> int | None:
-        """A child of `node` by `unit` that first closes `word` (spelled from word_first[node] to node)."""
-        done = self.d.close_word(self.lm_state[node], self.hw_history[node], word)
+        """A child of `node` by `unit` that first closes `word` (spelled from the parent's word_first to node)."""
+        _, _, _, ws, first = self.node[node]
+        done = self.d.close_word(ws.lm_state, ws.hw_history, word)
         if done is None:
             return None
         gain, ln_p, lm_state, credit, history = done
-        return self._add(node, unit, partial, lm_state, history, self.word_score[node] + gain, credit,
-                         self.lm_ln[node] + ln_p, (word, self.word_first[node], node), word_first,
-                         self._last_closer(node))
-
-    def _plain_child(self, node: int, unit: int, partial: Any, word_first: int) -> int:
-        return self._add(node, unit, partial, self.lm_state[node], self.hw_history[node], self.word_score[node],
-                         self.phrase_credit[node], self.lm_ln[node], None, word_first, self._last_closer(node))
-
-    def _spelled(self, partial: str) -> bool:
-        prefixes = self.d.lexicon_prefixes
-        return prefixes is None or partial in prefixes
+        closed = _WordState(lm_state, history, ws.word_score + gain, credit, ws.lm_ln + ln_p,
+                            (word, first, node, ws.words))
+        return self._add(node, unit, partial, closed, word_first)
 
     def expand(self, node: int, unit: int) -> tuple[int, ...]:
         """The children of `node` by `unit` (none where the lexicon forbids it); cached."""
         d = self.d
-        partial = self.partial[node]
-        first = self.word_first[node]
+        _, _, partial, ws, first = self.node[node]
+        prefixes = d.lexicon_prefixes
         children: list[int | None] = []
         if d.kind == "phone":
             trie = d.trie
             nxt = trie.children[partial].get(unit)
             if nxt is not None:
-                children.append(self._plain_child(node, unit, nxt, -2 if partial == trie.ROOT else first))
+                children.append(self._add(node, unit, nxt, ws, -2 if partial == trie.ROOT else first))
             if partial != trie.ROOT and trie.words[partial]:
                 start = trie.children[trie.ROOT].get(unit)
                 if start is not None:
@@ -461,88 +436,93 @@ class _PrefixTree:
             if partial:
                 children.append(self._close_child(node, unit, partial, "", -1))
             else:  # only after an unknown unit, which spells nothing: no word to close
-                children.append(self._plain_child(node, unit, "", -1))
+                children.append(self._add(node, unit, "", ws, -1))
         elif d.starts_word[unit]:
             piece = d.pieces[unit]
-            if not piece or self._spelled(piece):
+            if not piece or prefixes is None or piece in prefixes:
                 if partial:
                     children.append(self._close_child(node, unit, partial, piece, -2))
                 else:
-                    children.append(self._plain_child(node, unit, piece, -2))
+                    children.append(self._add(node, unit, piece, ws, -2))
         else:
             spelled = partial + d.pieces[unit]
-            if self._spelled(spelled):
-                children.append(self._plain_child(node, unit, spelled, -2 if first < 0 else first))
+            if prefixes is None or spelled in prefixes:
+                children.append(self._add(node, unit, spelled, ws, -2 if first < 0 else first))
         result = tuple(c for c in children if c is not None)
         self.kids[node * self.stride + unit] = result
         return result
 
     # --- end of utterance ---------------------------------------------------------------------------------
 
-    def _final_variants(self, node: int) -> list[tuple[float, float, tuple[str, int, int] | None]]:
-        """Ways to end the utterance at `node`: (final LM/bonus terms, ln P_lm, last word closed at the end)."""
+    def _final_variants(self, node: int) -> list[tuple[float, _WordState]]:
+        """Ways to end the utterance at `node`: (final LM/bonus terms, word state with the last word closed)."""
         d = self.d
-        partial = self.partial[node]
+        _, _, partial, ws, first = self.node[node]
         if d.kind == "phone":
-            if partial == PronunciationTrie.ROOT:
-                ends = [None]
-            else:
-                ends = list(d.trie.words[partial])
+            ends = [None] if partial == PronunciationTrie.ROOT else list(d.trie.words[partial])
         else:
             ends = [partial] if partial else [None]
         variants = []
         for word in ends:
-            lm_state, score, ln_p = self.lm_state[node], self.word_score[node], self.lm_ln[node]
-            credit = self.phrase_credit[node]
-            closed = None
+            final = ws
             if word is not None:
-                done = d.close_word(lm_state, self.hw_history[node], word)
+                done = d.close_word(ws.lm_state, ws.hw_history, word)
                 if done is None:
                     continue
-                gain, ln_w, lm_state, credit, _ = done
-                score += gain
-                ln_p += ln_w
-                closed = (word, self.word_first[node], node)
+                gain, ln_p, lm_state, credit, history = done
+                final = _WordState(lm_state, history, ws.word_score + gain, credit, ws.lm_ln + ln_p,
+                                   (word, first, node, ws.words))
+            score = final.word_score + final.phrase_credit
             if d.lm is not None and d.options.score_eos:
-                ln_eos, _ = d.lm.score(lm_state, "</s>")
+                ln_eos, _ = d.lm.score(final.lm_state, "</s>")
                 score += d.options.lm_weight * ln_eos
-                ln_p += ln_eos
-            variants.append((score + credit, ln_p, closed))
+                final = final._replace(lm_ln=final.lm_ln + ln_eos)
+            variants.append((score, final))
         return variants
 
-    def _words(self, node: int) -> list[tuple[str, int, int]]:
+    @staticmethod
+    def _words(ws: _WordState) -> list[tuple[str, int, int]]:
         words = []
-        n = self._last_closer(node)
-        while n >= 0:
-            words.append(self.closed[n])
-            n = self.prev_closed[n]
+        link = ws.words
+        while link is not None:
+            words.append(link[:3])
+            link = link[3]
         return words[::-1]
 
     def _units(self, node: int) -> list[int]:
         units = []
         while node > 0:
-            units.append(int(self.token[node]))
-            node = int(self.parent[node])
+            units.append(self.node[node][1])
+            node = self.node[node][0]
         return units[::-1]
 
-    def finish(self, nodes: np.ndarray, acoustic: np.ndarray, nbest: int) -> list[Hypothesis]:
+    def _unit_end(self, node: int, lp: np.ndarray, blank: int) -> int:
+        """The frame after `node`'s unit: it lasts while it stays at least as likely as blank."""
+        unit, t = self.node[node][1], int(self.emit[node])
+        while t + 1 < lp.shape[0] and lp[t + 1, unit] >= lp[t + 1, blank]:
+            t += 1
+        return t + 1
+
+    def finish(self, nodes: np.ndarray, acoustic: np.ndarray, lp: np.ndarray,
+               options: DecodeOptions) -> list[Hypothesis]:
         """Close the last words, add the end-of-sentence score, merge equal word sequences, rank."""
         groups: dict[tuple[str, ...], list] = {}
         for node, ac in zip(nodes.tolist(), acoustic.tolist()):
-            for fusion, ln_p, closed in self._final_variants(node):
-                words = self._words(node) + ([closed] if closed else [])
+            for fusion, final in self._final_variants(node):
+                words = self._words(final)
                 key = tuple(w for w, _, _ in words)
                 entry = groups.get(key)
                 if entry is None:
-                    groups[key] = [ac, fusion, ln_p, node, words]
+                    groups[key] = [ac, fusion, final.lm_ln, node, words]
                 else:  # same words by another unit sequence ("A|" and "A"): their probabilities add
                     if ac + fusion > entry[0] + entry[1]:
-                        entry[1:] = [fusion, ln_p, node, words]
+                        entry[1:] = [fusion, final.lm_ln, node, words]
                     entry[0] = float(np.logaddexp(entry[0], ac))
-        ranked = sorted(groups.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)[:nbest]
+        ranked = sorted(groups.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)[:options.nbest]
         hyps = []
         for key, (ac, fusion, ln_p, node, words) in ranked:
-            timings = [WordTiming(w, int(self.emit[first]), int(self.end[last]) + 1) for w, first, last in words]
+            timings = [WordTiming(w, int(self.emit[first]), self._unit_end(last, lp, options.blank))
+                       for w, first, last in words]
             hyps.append(Hypothesis(text=" ".join(key), tokens=self._units(node), score=ac + fusion,
                                    acoustic_score=ac, lm_score=ln_p, words=timings))
         if not hyps:  # nothing ended in a lexicon word: report the empty result rather than fail
