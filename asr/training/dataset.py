@@ -29,7 +29,7 @@ class FeatureSpec:
     kind: str                      # mfcc | fbank | spectrogram
     options: dict[str, Any]        # resolved options of that kind (Kaldi names, underscored)
     source: str                    # feats (feats.scp) | wav (computed from wav.scp)
-    dim: int = 0                   # feature dimension, filled in once data is read
+    dim: int                       # feature dimension
     cmvn: str = "global"
     norm_vars: bool = True
 
@@ -72,7 +72,7 @@ def resolve_feature_spec(config, data_dir: str | os.PathLike) -> FeatureSpec:
     """Decide the feature source (feats.scp or wav.scp) and resolve the feature options from `feature_config`
     (for feats.scp: the conf the features were computed with, recorded so transcription can redo them)."""
     from asr.datadir import read_data_dir
-    from asr.features.config import make_options, options_dict
+    from asr.features import feature_dim, make_options, options_dict
 
     datadir = read_data_dir(data_dir)
     source = config.feats_source
@@ -84,21 +84,13 @@ def resolve_feature_spec(config, data_dir: str | os.PathLike) -> FeatureSpec:
     if source == "feats" and config.speed_perturb:
         raise AsrError("speed_perturb needs features computed from audio; use --feats-source wav "
                        "or drop --speed-perturb")
-    options = options_dict(make_options(config.feature_type, path=config.feature_config))
+    options = make_options(config.feature_type, path=config.feature_config)
     if source == "feats" and config.feature_config is None:
         logger.warning("%s: features from feats.scp, but no --feature-config says how they were computed; "
                        "recording Kaldi's default %s options in the model directory", data_dir,
                        config.feature_type)
-    return FeatureSpec(kind=config.feature_type, options=options, source=source, cmvn=config.cmvn,
-                       norm_vars=config.norm_vars)
-
-
-def expected_dim(spec: FeatureSpec) -> int:
-    """Dimension the recorded options produce, to catch a feats.scp computed with other options."""
-    from asr.features import compute_features
-
-    noise = np.random.default_rng(0).normal(0.0, 100.0, int(spec.sample_frequency * 0.1)).astype(np.float32)
-    return int(np.asarray(compute_features(spec.kind, noise, spec.sample_frequency, spec.options)).shape[1])
+    return FeatureSpec(kind=config.feature_type, options=options_dict(options), source=source,
+                       dim=feature_dim(options), cmvn=config.cmvn, norm_vars=config.norm_vars)
 
 
 def compute_utterance_features(datadir, key: str, spec: FeatureSpec, speed: float = 1.0) -> np.ndarray:
@@ -107,7 +99,7 @@ def compute_utterance_features(datadir, key: str, spec: FeatureSpec, speed: floa
     from asr.features import compute_features
     from asr.models.specaugment import speed_perturb
 
-    wave, rate = load_utterance_audio(datadir, key, sample_frequency=spec.sample_frequency)
+    wave, rate = load_utterance_audio(datadir, key, sample_frequency=int(spec.sample_frequency))
     return np.asarray(compute_features(spec.kind, speed_perturb(wave, speed), rate, spec.options), dtype=np.float32)
 
 
@@ -122,7 +114,6 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
     datadir = read_data_dir(data_dir)
     if not datadir.text:
         raise AsrError(f"{Path(data_dir) / 'text'}: missing or empty; training needs transcripts")
-    spec.dim = spec.dim or expected_dim(spec)
     skipped = {"no_text": 0, "no_units": 0, "too_short": 0}
     if spec.source == "feats":
         from asr.kaldi_io import read_matrix
@@ -161,11 +152,11 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
     return DataSet(str(data_dir), utterances, datadir, skipped)
 
 
-def accumulate_cmvn_stats(utterances: Sequence[Utterance]) -> np.ndarray:
-    """Global Kaldi-format CMVN stats (2, dim+1) over all utterances."""
-    from asr.features import compute_cmvn_stats
+def global_cmvn_stats(utterances: Sequence[Utterance]) -> np.ndarray:
+    """Global Kaldi-format CMVN stats (2, dim+1) over all utterances: what transcription normalises with."""
+    from asr.features.cmvn import accumulate_cmvn_stats
 
-    return np.sum([compute_cmvn_stats(u.feats) for u in utterances], axis=0)
+    return accumulate_cmvn_stats(u.feats for u in utterances)
 
 
 def normalize(utterances: Sequence[Utterance], stats: np.ndarray | None, norm_vars: bool) -> None:

@@ -203,11 +203,13 @@ class Trainer:
     # ---------------------------------------------------------------- validation
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """Validation loss per token and, with a tokenizer, greedy CER/WER against the unit-normalised reference."""
+        """Validation loss per token and, with a tokenizer, greedy CER/WER (percent) against the reference as
+        the units spell it (decode(encode(text)): case, unknown characters and, for phone units, phones instead
+        of words, so for phone units "wer" is a phone-string error rate)."""
         assert self.valid_set is not None
         self.model.eval()
         utts = self.valid_set.utterances
-        loss_sum, tokens, refs, hyps = 0.0, 0, [], []
+        loss_sum, tokens, refs, hyps = 0.0, 0, {}, {}
         for batch in make_batches(self.valid_set.lengths, self.config.max_frames, self.config.max_batch_size,
                                   shuffle=False):
             feats, lengths, targets, target_lengths = collate([utts[i].feats for i in batch],
@@ -222,14 +224,15 @@ class Trainer:
                 posteriors = log_probs.cpu().numpy()
                 for row, i in enumerate(batch):
                     ids = greedy_search(posteriors[row, :int(out_lengths[row])], blank=0)
-                    hyps.append(self.tokenizer.decode(ids))
-                    refs.append(self.tokenizer.decode(utts[i].targets.tolist()))
+                    hyps[utts[i].key] = self.tokenizer.decode(ids)
+                    refs[utts[i].key] = self.tokenizer.decode(utts[i].targets.tolist())
         self.model.train()
         result = {"valid_loss": loss_sum / max(tokens, 1)}
         if self.tokenizer is not None:
-            from asr.scoring import error_rates
+            from asr.scoring import score_texts
 
-            result.update(error_rates(refs, hyps))
+            result["cer"] = score_texts(refs, hyps, cer=True).error_rate
+            result["wer"] = score_texts(refs, hyps).error_rate
         return result
 
     # ---------------------------------------------------------------- the loop
@@ -347,7 +350,7 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
     from asr.models import build_model
     from asr.training.checkpoint import latest_checkpoint
     from asr.training.config import RESUMABLE_CHANGES
-    from asr.training.dataset import accumulate_cmvn_stats, load_dataset, resolve_feature_spec
+    from asr.training.dataset import global_cmvn_stats, load_dataset, resolve_feature_spec
     from asr.training.distributed import init_distributed, shutdown
     from asr.training.modeldir import read_train_config, write_model_dir
     from asr.units import load_tokenizer
@@ -377,7 +380,7 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
         train_set = load_dataset(train_dir, tokenizer, spec, subsampling, show)
         valid_set = load_dataset(valid_dir, tokenizer, spec, subsampling, show) \
             if valid_dir is not None and context.is_main else None
-        stats = accumulate_cmvn_stats(train_set.utterances) if config.cmvn == "global" else None
+        stats = global_cmvn_stats(train_set.utterances) if config.cmvn == "global" else None
         normalize(train_set.utterances, stats, config.norm_vars)
         if valid_set is not None:
             normalize(valid_set.utterances, stats, config.norm_vars)
