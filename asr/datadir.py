@@ -292,6 +292,9 @@ def validate_data_dir(path: str | os.PathLike, *, check_audio_paths: bool = True
     for name in DATA_FILES:
         file = path / name
         if not file.is_file():
+            if file.exists():
+                problems.append(MapProblem(str(file), None, "not-a-file", "is not a regular file; replace it by "
+                                                                          "the Kaldi text file or remove it"))
             continue
         scan = scan_kaldi_map(file, is_text=name == "text")
         problems += scan.problems
@@ -432,6 +435,9 @@ def fix_data_dir(path: str | os.PathLike) -> FixReport:
     if not path.is_dir():
         raise AsrError(f"{path}: not a directory; give a Kaldi data directory")
     present = [name for name in DATA_FILES if (path / name).is_file()]
+    for name in DATA_FILES:
+        if name not in present and (path / name).exists():
+            raise AsrError(f"{path / name}: is not a regular file; replace it by the Kaldi text file or remove it")
     if "utt2spk" not in present:
         raise AsrError(f"{path / 'utt2spk'}: missing; fix cannot invent speakers, create utt2spk first")
     backup = path / BACKUP_DIR
