@@ -1,0 +1,82 @@
+"""`asr decode`: option parsing only; the work is in asr.decode.
+
+Every DecodeOptions field (the search) and the InferenceConfig fields that apply to a data directory are also
+flags (`beam_size` -> `--beam-size`), overriding the --config file (conf/decode.yaml).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import click
+
+from asr.decode import InferenceConfig
+from asr.decoding import DecodeOptions
+
+SEARCH_HELP = {
+    "beam_size": "Prefixes kept per frame; 1 means greedy.",
+    "nbest": "Hypotheses kept per utterance (written to nbest when > 1).",
+    "lm_weight": "Weight of the LM's natural-log probability.",
+    "word_bonus": "Added per word when an LM is used.",
+    "unk_penalty": "Added per word outside the LM vocabulary.",
+    "lexicon_constraint": "Char/bpe units: allow only words of the LM (or lexicon).",
+    "hotword_weight": "Bonus per matched hotword word (with --hotwords).",
+}
+DECODE_RUN_FIELDS = ("greedy", "device", "num_threads", "max_batch_frames", "max_batch_size", "nj", "feats_source",
+                     "allow_resample")
+
+
+def config_flags(cls: type, names: tuple[str, ...] | None = None, helps: dict[str, str] | None = None
+                 ) -> Callable:
+    """Add one flag per field of dataclass `cls` (bools as --x/--no-x); values are checked by build_config."""
+    def decorate(command):
+        for f in reversed(dataclasses.fields(cls)):
+            if f.name == "blank" or (names is not None and f.name not in names):
+                continue
+            flag = f"--{f.name.replace('_', '-')}"
+            text = f"{(helps or {}).get(f.name, f'{cls.__name__}.{f.name}.')} [default: {f.default}]"
+            if isinstance(f.default, bool):
+                command = click.option(f"{flag}/--no-{f.name.replace('_', '-')}", f.name, default=None,
+                                       help=text)(command)
+            else:
+                command = click.option(flag, f.name, default=None, metavar="VALUE", help=text)(command)
+        return command
+    return decorate
+
+
+@click.command()
+@click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False),
+              help="Model directory written by `asr train` (exp/NAME).")
+@click.option("--lm", "lm_path", type=click.Path(dir_okay=False), default=None,
+              help="Word N-gram LM (ARPA, .gz too) for shallow fusion, e.g. lang/lm.arpa.")
+@click.option("--lang", "lang_dir", type=click.Path(file_okay=False), default=None,
+              help="Units dir to decode with [default: the model's lang/]; same units, e.g. a larger lexicon.")
+@click.option("--hotwords", "hotwords_path", type=click.Path(dir_okay=False), default=None,
+              help="File of words/phrases to boost, one per line.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="YAML (or Kaldi-style) file of decoding options, e.g. conf/decode.yaml; flags override it.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Output directory [default: MODEL/decode_<data dir name>].")
+@click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (only for data you trust).")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@config_flags(DecodeOptions, helps=SEARCH_HELP)
+@config_flags(InferenceConfig, DECODE_RUN_FIELDS, {"greedy": "Best unit per frame, no LM.",
+                                                  "nj": "Search processes."})
+@click.argument("data_dir", type=click.Path(file_okay=False))
+def decode(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwords_path: str | None,
+           config_path: str | None, out_dir: str | None, allow_pipes: bool, progress: bool, data_dir: str,
+           **overrides) -> None:
+    """Decode DATA_DIR with a model: hypotheses (text), word times (ctm), n-best, and the WER report when
+    DATA_DIR has `text`. Prints compute-wer's line.
+
+    \b
+    asr decode --model exp/crnn --lm lang/lm.arpa --beam-size 32 --nj 2 data/test
+    """
+    from asr.decode import decode_data_dir, load_decode_config, read_hotwords
+
+    options, config = load_decode_config(config_path, overrides)
+    result = decode_data_dir(model_dir, data_dir, out_dir, lm=lm_path, lang_dir=lang_dir,
+                             hotwords=read_hotwords(hotwords_path) if hotwords_path else None, options=options,
+                             config=config, allow_pipes=allow_pipes, progress=progress)
+    click.echo(result.summary())

@@ -1,0 +1,69 @@
+"""`asr transcribe`: option parsing only; the work is in asr.transcribe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from asr.cli.decode import SEARCH_HELP, config_flags
+from asr.decode import InferenceConfig
+from asr.decoding import DecodeOptions
+
+TRANSCRIBE_RUN_FIELDS = ("greedy", "device", "num_threads", "chunk_length_s", "chunk_context_s")
+EXTENSIONS = {"text": ".txt", "json": ".json", "srt": ".srt", "ctm": ".ctm"}
+
+
+@click.command()
+@click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False),
+              help="Model directory written by `asr train` (exp/NAME).")
+@click.option("--lm", "lm_path", type=click.Path(dir_okay=False), default=None,
+              help="Word N-gram LM (ARPA) for shallow fusion.")
+@click.option("--lang", "lang_dir", type=click.Path(file_okay=False), default=None,
+              help="Units dir to decode with [default: the model's lang/].")
+@click.option("--hotwords", "hotwords_path", type=click.Path(dir_okay=False), default=None,
+              help="File of words/phrases to boost, one per line.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="YAML (or Kaldi-style) file of decoding options, e.g. conf/decode.yaml; flags override it.")
+@click.option("--format", "fmt", type=click.Choice(list(EXTENSIONS)), default="text", show_default=True,
+              help="text: one line per file (`file<TAB>text`, or just the text for one file); json: JSON Lines "
+                   "with word times; srt: subtitles; ctm: `name 1 start duration word`.")
+@click.option("--output-dir", type=click.Path(file_okay=False), default=None,
+              help="Write one file per input (<name>.txt|.json|.srt|.ctm) here instead of printing.")
+@click.option("--channel", type=int, default=None,
+              help="Channel (0-based) of multichannel files [default: the average of all channels].")
+@click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
+@config_flags(DecodeOptions, helps=SEARCH_HELP)
+@config_flags(InferenceConfig, TRANSCRIBE_RUN_FIELDS, {"greedy": "Best unit per frame, no LM.",
+                                                      "chunk_length_s": "Seconds per chunk of long audio.",
+                                                      "chunk_context_s": "Seconds of context each side of a "
+                                                                         "chunk."})
+@click.argument("audio", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def transcribe(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwords_path: str | None,
+               config_path: str | None, fmt: str, output_dir: str | None, channel: int | None, progress: bool,
+               audio: tuple[str, ...], **overrides) -> None:
+    """Transcribe AUDIO files (any format soundfile reads, any rate, any channels, any length).
+
+    \b
+    asr transcribe --model exp/crnn --lm lang/lm.arpa a.wav b.flac
+    asr transcribe --model exp/crnn --format srt --output-dir subs/ talk.wav
+    """
+    from tqdm import tqdm
+
+    from asr.decode import load_decode_config, read_hotwords
+    from asr.fileio import write_text_atomic
+    from asr.transcribe import Transcriber, format_transcript
+
+    options, config = load_decode_config(config_path, overrides)
+    transcriber = Transcriber(model_dir, lm=lm_path, lang_dir=lang_dir,
+                              hotwords=read_hotwords(hotwords_path) if hotwords_path else None, options=options,
+                              config=config, channel=channel, progress=progress)
+    for path in tqdm(audio, desc="transcribing", unit="file", disable=not progress or len(audio) == 1,
+                     dynamic_ncols=True):
+        transcript = transcriber(path)
+        if output_dir is None:
+            click.echo(format_transcript(transcript, fmt, several=len(audio) > 1), nl=False)
+        else:
+            target = Path(output_dir) / (Path(path).stem + EXTENSIONS[fmt])
+            write_text_atomic(target, format_transcripts([transcript], fmt))
+            tqdm.write(f"{path} -> {target}")

@@ -1,0 +1,450 @@
+"""Decode a Kaldi data directory with a trained model directory: `asr decode`.
+
+    exp/NAME + data/test (+ lang/lm.arpa) -> exp/NAME/decode_test/
+        text          hypotheses, Kaldi `text` form (an utterance with no words is a line holding its id)
+        ctm           word times: `utt 1 start duration word`, seconds from the utterance's start
+        nbest         with nbest > 1: `utt-N words` per hypothesis, best first (Kaldi's n-best key convention)
+        nbest_scores  with nbest > 1: `utt-N total acoustic lm` (natural logs; lm unweighted)
+        decode.yaml   the resolved search and inference options, so the run can be reproduced
+        wer, per_utt, per_spk, confusions   when the data directory has `text` (asr.scoring)
+
+Features come from the data directory's feats.scp when it matches what the model was trained on (same dimension,
+and the same values as the model's own feature options give on a spot-checked utterance), else they are computed
+from wav.scp with the options stored in the model directory; the model's CMVN is applied either way. Utterances
+are sorted by length and batched (padding + lengths) for the network; the CTC search then runs per utterance, in
+`nj` worker processes when asked.
+
+Greedy decoding (`greedy`, or `beam_size` 1) takes the best unit of every frame. Its words and word times come
+from the same word logic as the beam search: the search runs over the best path made certain (its units get
+probability 1), which has exactly one labelling, the greedy one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Literal, Mapping, Sequence
+
+import numpy as np
+
+from asr.config import build_config, config_to_dict, read_config_file
+from asr.decoding import CTCDecoder, DecodeOptions, Hypothesis
+from asr.errors import AsrError
+from asr.fileio import write_text_atomic
+
+logger = logging.getLogger(__name__)
+
+CERTAIN_LOGP = -1.0e4  # log-probability of the units off the best path, in the greedy search's input
+PENDING_PER_JOB = 64  # utterances queued per search process before the acoustic loop waits for results
+
+
+@dataclass
+class InferenceConfig:
+    """How `asr decode` and `asr transcribe` run the model and the search (what to search for: DecodeOptions)."""
+
+    greedy: bool = False  # best unit per frame, no LM (also implied by beam_size 1)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    num_threads: int = 1  # torch intra-op threads
+    max_batch_frames: int = 20000  # decode: cap on padded input frames per acoustic batch
+    max_batch_size: int = 32  # decode: cap on utterances per acoustic batch
+    nj: int = 1  # decode: search processes (the acoustic model runs in the main process)
+    feats_source: Literal["auto", "feats", "wav"] = "auto"  # decode: auto = feats.scp when it matches the model
+    allow_resample: bool = False  # decode: resample wav.scp audio at another rate than the model's
+    chunk_length_s: float = 30.0  # transcribe: audio per chunk whose posteriors are kept
+    chunk_context_s: float = 4.0  # transcribe: extra audio each side of a chunk, seen by the model, then dropped
+
+    def __post_init__(self) -> None:
+        for name in ("num_threads", "max_batch_frames", "max_batch_size", "nj"):
+            if getattr(self, name) < 1:
+                raise AsrError(f"{name}={getattr(self, name)}: must be at least 1")
+        if self.chunk_length_s <= 0:
+            raise AsrError(f"chunk_length_s={self.chunk_length_s}: must be positive, e.g. 30")
+        if self.chunk_context_s < 0:
+            raise AsrError(f"chunk_context_s={self.chunk_context_s}: must be >= 0, e.g. 4")
+
+
+def field_names(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def load_decode_config(path: str | os.PathLike | None = None, overrides: Mapping[str, Any] | None = None
+                       ) -> tuple[DecodeOptions, InferenceConfig]:
+    """DecodeOptions and InferenceConfig from their defaults, then one YAML/Kaldi conf file holding fields of
+    either (conf/decode.yaml), then `overrides` (None values skipped)."""
+    known = field_names(DecodeOptions) | field_names(InferenceConfig)
+    for origin, values in ((os.fspath(path) if path else "", read_config_file(path) if path else {}),
+                           ("options", overrides or {})):
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise AsrError(f"{origin}: unknown decoding option(s) {', '.join(unknown)}; known: "
+                           f"{', '.join(sorted(known))}")
+    overrides = overrides or {}
+    search = build_config(DecodeOptions, path, {k: v for k, v in overrides.items() if k in field_names(DecodeOptions)},
+                          ignore_unknown=True)
+    run = build_config(InferenceConfig, path,
+                       {k: v for k, v in overrides.items() if k in field_names(InferenceConfig)}, ignore_unknown=True)
+    return search, run
+
+
+def load_lm(lm: Any) -> Any:
+    """An N-gram LM: a path is read as ARPA (malformed files raise AsrError at file:line); objects pass through."""
+    if lm is None or hasattr(lm, "log10_prob"):
+        return lm
+    from asr.lm import read_arpa
+
+    return read_arpa(lm)
+
+
+def read_hotwords(path: str | os.PathLike) -> list[str]:
+    """One hotword or phrase per line; blank lines and `#` comments skipped."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise AsrError(f"{path}: cannot read hotwords ({e.__class__.__name__}); give a UTF-8 file with one "
+                       f"phrase per line") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+class Searcher:
+    """The CTC search of one decoding run, set up once (units, LM, lexicon, hotwords) and reused per utterance.
+
+    Holds no torch state, so search processes forked from it share its LM copy-on-write."""
+
+    def __init__(self, tokenizer: Any, *, lm: Any = None, hotwords: Iterable[str] | None = None,
+                 options: DecodeOptions | None = None, greedy: bool = False) -> None:
+        options = options or DecodeOptions()
+        self.tokenizer = tokenizer
+        self.num_units = len(tokenizer.tokens)
+        self.greedy = greedy or options.beam_size == 1
+        if self.greedy:
+            if lm is not None:
+                logger.warning("greedy decoding ignores the LM; use --beam-size > 1 to apply it")
+            # phone units: several words can spell the one best path; the beam keeps those alternatives
+            beam = options.beam_size if tokenizer.kind == "phone" else 1
+            self.decoder = CTCDecoder(tokenizer, options=DecodeOptions(beam_size=beam, blank=options.blank))
+        else:
+            self.decoder = CTCDecoder(tokenizer, lm=lm, hotwords=hotwords, options=options)
+        self.options = self.decoder.options
+
+    def __call__(self, log_probs: np.ndarray) -> list[Hypothesis]:
+        """Hypotheses of one utterance's (T, V) log-posteriors, best first."""
+        if log_probs.ndim != 2 or log_probs.shape[1] != self.num_units:
+            raise AsrError(f"the model gives {log_probs.shape[-1]} outputs per frame but the lang dir has "
+                           f"{self.num_units} units; decode with the lang dir the model was trained with")
+        if not self.greedy:
+            return self.decoder.decode(log_probs)
+        best = log_probs.argmax(axis=1) if len(log_probs) else np.zeros(0, dtype=np.int64)
+        certain = np.full(log_probs.shape, CERTAIN_LOGP)
+        certain[np.arange(len(best)), best] = 0.0
+        path_score = float(log_probs[np.arange(len(best)), best].sum())
+        return [dataclasses.replace(h, score=path_score, acoustic_score=path_score)
+                for h in self.decoder.decode(certain)[:1]]
+
+
+def check_lang(model_tokens: Sequence[str], tokenizer: Any, lang_dir: str | os.PathLike) -> None:
+    """A lang dir other than the model's own must have the very units the network outputs (a phone lang may
+    bring another lexicon)."""
+    tokens = list(tokenizer.tokens)
+    if len(tokens) != len(model_tokens):
+        raise AsrError(f"{Path(lang_dir) / 'tokens.txt'}: {len(tokens)} units, but the model outputs "
+                       f"{len(model_tokens)}; use the lang dir the model was trained with")
+    diff = next(i for i, (a, b) in enumerate(zip(tokens, model_tokens)) if a != b) if tokens != model_tokens else None
+    if diff is not None:
+        raise AsrError(f"{Path(lang_dir) / 'tokens.txt'}: unit {diff} is {tokens[diff]!r} but the model's is "
+                       f"{model_tokens[diff]!r}; use the lang dir the model was trained with")
+
+
+def make_searcher(model_dir: str | os.PathLike, *, lm: Any = None, lang_dir: str | os.PathLike | None = None,
+                  hotwords: Iterable[str] | None = None, options: DecodeOptions | None = None,
+                  greedy: bool = False) -> Searcher:
+    """The search for a model directory, without loading the network (so it can be forked cheaply)."""
+    from asr.units import load_tokenizer
+
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise AsrError(f"{model_dir}: no such model directory; pass the --out of `asr train`")
+    tokenizer = load_tokenizer(model_dir / "lang")
+    if lang_dir is not None:
+        own = tokenizer.tokens
+        tokenizer = load_tokenizer(lang_dir)
+        check_lang(own, tokenizer, lang_dir)
+    return Searcher(tokenizer, lm=load_lm(lm), hotwords=hotwords, options=options, greedy=greedy)
+
+
+def load_model(model_dir: str | os.PathLike, config: InferenceConfig):
+    """The network of a model directory (asr.training.load_model_dir) on the configured device and threads."""
+    import torch
+
+    from asr.training import load_model_dir
+
+    torch.set_num_threads(config.num_threads)
+    return load_model_dir(model_dir, device=config.device)
+
+
+def model_posteriors(model: Any, feats: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """(T', V) log-posteriors of normalised feature matrices, as one padded batch; an input too short for a
+    single frame gives a (0, V) matrix (the network is not run on it)."""
+    num_units = len(model.tokenizer.tokens)
+    out = [np.zeros((0, num_units), dtype=np.float32)] * len(feats)
+    nonempty = [i for i, f in enumerate(feats) if len(f)]
+    if nonempty:
+        for i, lp in zip(nonempty, model.log_probs([feats[i] for i in nonempty])):
+            out[i] = lp
+    return out
+
+
+def input_dim(model: Any) -> int:
+    from asr.features import feature_dim, make_options
+
+    return feature_dim(make_options(model.feature_kind, model.feature_options))
+
+
+# --------------------------------------------------------------------------------------------- data directories
+@dataclass
+class DecodeResult:
+    """What `decode_data_dir` wrote and found."""
+
+    out_dir: Path
+    hypotheses: dict[str, list[Hypothesis]]  # utterance -> n-best, best first
+    frame_shift_s: float
+    report: Any = None  # asr.scoring.ScoreReport when the data directory has `text`
+    feats_source: str = "wav"
+    files: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """compute-wer's one line and the decode directory (Kaldi's `%WER ... exp/x/decode_test`)."""
+        if self.report is None:
+            return f"decoded {len(self.hypotheses)} utterances into {self.out_dir} (no text to score against)"
+        return f"{self.report.summary()} {self.out_dir}"
+
+
+def default_out_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike) -> Path:
+    """exp/NAME/decode_<data dir name>, Kaldi's convention."""
+    return Path(model_dir) / f"decode_{Path(os.path.abspath(data_dir)).name}"
+
+
+def _feats_mismatch(model: Any, data: Any, keys: list[str], allow_pipes: bool, allow_resample: bool) -> str | None:
+    """Why feats.scp cannot feed this model (None: it can). Checks the dimension, then recomputes the first
+    utterance's features from its audio with the model's options and compares them."""
+    from asr.datadir import load_utterance_audio
+    from asr.kaldi_io import matrix_shape, read_matrix
+
+    dim = input_dim(model)
+    key = keys[0]
+    shape = matrix_shape(data.feats_scp[key])
+    if len(shape) != 2 or shape[1] != dim:
+        return f"feats.scp has {shape[-1]}-dim features but the model takes {dim}-dim {model.feature_kind}"
+    if not data.wav_scp:
+        return None
+    try:
+        wave, rate = load_utterance_audio(data, key, sample_frequency=int(model.sample_frequency),
+                                          allow_pipes=allow_pipes, allow_resample=allow_resample)
+    except AsrError as e:
+        logger.info("cannot spot-check feats.scp against the audio (%s); trusting its dimension", e)
+        return None
+    from asr.features import compute_features
+
+    ours = compute_features(model.feature_kind, wave, rate, model.feature_options)
+    theirs = np.asarray(read_matrix(data.feats_scp[key]), dtype=np.float64)
+    if ours.shape != theirs.shape:
+        return (f"utterance {key}: feats.scp has {theirs.shape[0]} frames, the model's feature options give "
+                f"{ours.shape[0]}")
+    spread = float(np.std(ours)) or 1.0
+    difference = float(np.median(np.abs(ours - theirs)))
+    if difference > 0.1 * spread:
+        return (f"utterance {key}: feats.scp differs from the model's {model.feature_kind} options (median |d| "
+                f"{difference:.3g}, spread {spread:.3g})")
+    return None
+
+
+def choose_feats_source(model: Any, data: Any, requested: str, *, allow_pipes: bool = False,
+                        allow_resample: bool = False) -> str:
+    """"feats" or "wav": where this data directory's features come from for this model."""
+    base = data.path or Path(".")
+    if requested == "wav" or (requested == "auto" and not data.feats_scp):
+        if not data.wav_scp:
+            raise AsrError(f"{base / 'wav.scp'}: missing; the data directory needs wav.scp (or a feats.scp made "
+                           f"with the model's feature options)")
+        return "wav"
+    if not data.feats_scp:
+        raise AsrError(f"{base / 'feats.scp'}: missing; run `asr features` or use --feats-source wav")
+    problem = _feats_mismatch(model, data, sorted(data.feats_scp), allow_pipes, allow_resample)
+    if problem is None:
+        return "feats"
+    if requested == "feats" or not data.wav_scp:
+        raise AsrError(f"{base / 'feats.scp'}: {problem}; recompute the features with the model's options "
+                       f"({model.path / 'features.yaml'}) or decode from wav.scp")
+    logger.warning("%s: %s; computing features from wav.scp instead", base / "feats.scp", problem)
+    return "wav"
+
+
+def _utterance_frames(model: Any, data: Any, keys: list[str], source: str, allow_pipes: bool) -> list[int]:
+    """Input frames of every utterance (for length-sorted batches), from headers, never by decoding audio."""
+    if source == "feats":
+        if data.utt2num_frames and all(k in data.utt2num_frames for k in keys):
+            return [int(data.utt2num_frames[k]) for k in keys]
+        from asr.kaldi_io import matrix_shape
+
+        return [int(matrix_shape(data.feats_scp[k])[0]) for k in keys]
+    durations = data.utt2dur if data.utt2dur and all(k in data.utt2dur for k in keys) else None
+    if durations is None:
+        from asr.datadir import compute_utt2dur
+
+        durations = compute_utt2dur(data, allow_pipes=allow_pipes)
+    shift_s = float(model.feature_options.get("frame_shift", 10.0)) / 1000.0
+    return [max(1, int(durations.get(k, 0.0) / shift_s)) for k in keys]
+
+
+_WORKER_SEARCHER: Searcher | None = None
+
+
+def _search_in_worker(log_probs: np.ndarray) -> list[Hypothesis]:
+    assert _WORKER_SEARCHER is not None
+    return _WORKER_SEARCHER(log_probs)
+
+
+def _search_pool(searcher: Searcher, nj: int):
+    """`nj` forked processes that inherit `searcher` (no pickling of the LM); None when nj is 1."""
+    if nj <= 1:
+        return None
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # no fork (Windows, macOS spawn default): the searcher is pickled to each worker
+        context = multiprocessing.get_context()
+    return context.Pool(nj, initializer=_set_worker_searcher, initargs=(searcher,))
+
+
+def _set_worker_searcher(searcher: Searcher) -> None:
+    global _WORKER_SEARCHER
+    _WORKER_SEARCHER = searcher
+
+
+def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
+                    out_dir: str | os.PathLike | None = None, *, lm: Any = None,
+                    lang_dir: str | os.PathLike | None = None, hotwords: Iterable[str] | None = None,
+                    options: DecodeOptions | None = None, config: InferenceConfig | None = None,
+                    allow_pipes: bool = False, progress: bool = True) -> DecodeResult:
+    """Decode every utterance of `data_dir` with `model_dir`; write the outputs listed in the module docstring
+    into `out_dir` (default exp/NAME/decode_<data>) and score them when the data has `text`."""
+    from tqdm import tqdm
+
+    from asr.datadir import load_utterance_audio, read_data_dir
+    from asr.kaldi_io import read_matrix
+    from asr.training.dataset import make_batches
+
+    options = options or DecodeOptions()
+    config = config or InferenceConfig()
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(model_dir, data_dir)
+    data = read_data_dir(data_dir)
+    searcher = make_searcher(model_dir, lm=lm, lang_dir=lang_dir, hotwords=hotwords, options=options,
+                             greedy=config.greedy)
+    pool = _search_pool(searcher, config.nj)  # forked before torch runs anything
+    try:
+        model = load_model(model_dir, config)
+        source = choose_feats_source(model, data, config.feats_source, allow_pipes=allow_pipes,
+                                     allow_resample=config.allow_resample)
+        keys = sorted(data.feats_scp) if source == "feats" else sorted(data.segments or data.wav_scp)
+        if not keys:
+            raise AsrError(f"{data.path}: no utterances to decode")
+        dim = input_dim(model)
+        base = data.path or Path(".")
+
+        def features(key: str) -> np.ndarray:
+            if source == "feats":
+                raw = np.asarray(read_matrix(data.feats_scp[key]), dtype=np.float32)
+                if raw.ndim != 2 or raw.shape[1] != dim:
+                    raise AsrError(f"{base / 'feats.scp'}[{key}]: features of shape {raw.shape}, the model takes "
+                                   f"{dim} dims; recompute the features with the model's options")
+                return model.normalize(raw)
+            wave, rate = load_utterance_audio(data, key, sample_frequency=int(model.sample_frequency),
+                                              allow_resample=config.allow_resample, allow_pipes=allow_pipes)
+            return model.compute_features(wave, rate)
+
+        frames = _utterance_frames(model, data, keys, source, allow_pipes)
+        batches = make_batches(frames, config.max_batch_frames, config.max_batch_size, shuffle=False)
+        hyps: dict[str, list[Hypothesis]] = {}
+        pending: deque = deque()
+        bar = tqdm(total=len(keys), desc=f"decoding {Path(data_dir).name}", unit="utt", disable=not progress,
+                   dynamic_ncols=True)
+
+        def collect(block: bool) -> None:
+            while pending and (block or pending[0][1].ready()):
+                key, result = pending.popleft()
+                hyps[key] = result.get()
+                bar.update()
+
+        for batch in batches:
+            batch_keys = [keys[i] for i in batch]
+            posteriors = model_posteriors(model, [features(k) for k in batch_keys])
+            for key, lp in zip(batch_keys, posteriors):
+                short = len(lp) == 0
+                if short:
+                    logger.warning("%s: utterance %s is shorter than one feature frame; empty hypothesis",
+                                   base, key)
+                if pool is None or short:
+                    hyps[key] = searcher(lp)
+                    bar.update()
+                else:
+                    pending.append((key, pool.apply_async(_search_in_worker, (lp,))))
+            collect(block=len(pending) > PENDING_PER_JOB * config.nj)
+        collect(block=True)
+        bar.close()
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+    result = DecodeResult(out_dir, {k: hyps[k] for k in keys}, model.frame_shift_s, feats_source=source)
+    write_decode_dir(result, options=searcher.options, config=config)
+    if data.text:
+        from asr.scoring import score_texts
+
+        result.report = score_texts(data.text, {k: h[0].text for k, h in result.hypotheses.items()},
+                                    utt2spk=data.utt2spk or None)
+        result.report.write(out_dir)
+        result.files += ["wer", "per_utt", "per_spk", "confusions"]
+    logger.info("wrote %s into %s", ", ".join(result.files), out_dir)
+    return result
+
+
+def format_ctm_lines(utt: str, hyp: Hypothesis, frame_shift_s: float, offset_s: float = 0.0) -> list[str]:
+    """Kaldi ctm lines `utt 1 start duration word` (seconds, 2 decimals)."""
+    lines = []
+    for word, start, end in hyp.word_times(frame_shift_s):
+        lines.append(f"{utt} 1 {start + offset_s:.2f} {end - start:.2f} {word}\n")
+    return lines
+
+
+def write_decode_dir(result: DecodeResult, *, options: DecodeOptions, config: InferenceConfig) -> None:
+    """text, ctm, the n-best lists (nbest > 1) and decode.yaml into result.out_dir."""
+    from asr.kaldi_io import write_kaldi_map
+    from asr.training.modeldir import dump_yaml
+
+    out = result.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    write_kaldi_map(out / "text", {k: h[0].text for k, h in result.hypotheses.items()})
+    write_text_atomic(out / "ctm", "".join(line for k, h in result.hypotheses.items()
+                                           for line in format_ctm_lines(k, h[0], result.frame_shift_s)))
+    result.files += ["text", "ctm"]
+    if options.nbest > 1:
+        nbest, scores = {}, {}
+        for key, hyps in result.hypotheses.items():
+            for rank, hyp in enumerate(hyps, 1):
+                nbest[f"{key}-{rank}"] = hyp.text
+                scores[f"{key}-{rank}"] = f"{hyp.score:.4f} {hyp.acoustic_score:.4f} {hyp.lm_score:.4f}"
+        write_kaldi_map(out / "nbest", nbest)
+        write_kaldi_map(out / "nbest_scores", scores)
+        result.files += ["nbest", "nbest_scores"]
+    write_text_atomic(out / "decode.yaml", dump_yaml({**config_to_dict(options), **config_to_dict(config),
+                                                      "feats_source_used": result.feats_source}))
+    result.files.append("decode.yaml")
+
+
+__all__ = ["DecodeResult", "InferenceConfig", "Searcher", "check_lang", "choose_feats_source", "decode_data_dir",
+           "default_out_dir", "format_ctm_lines", "load_decode_config", "load_lm", "load_model", "make_searcher",
+           "model_posteriors", "read_hotwords"]
