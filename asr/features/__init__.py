@@ -18,7 +18,7 @@ from asr.features.cmvn import accumulate_cmvn_stats, apply_cmvn, compute_cmvn_st
 from asr.features.config import (FbankOptions, FrameOptions, LibrosaMelOptions, LibrosaMfccOptions, MfccOptions,
                                  SpectrogramOptions, make_options, options_dict)
 from asr.features.deltas import add_deltas
-from asr.features.framing import num_frames, to_signal
+from asr.features.framing import to_signal
 from asr.features.mel import fbank_from_signal
 from asr.features.mfcc import mfcc_from_signal
 from asr.features.spectrum import spectrogram_from_signal
@@ -111,10 +111,3 @@ def feature_dim(opts: Any) -> int:
         return opts.num_mel_bins + int(opts.use_energy)
     return opts.padded_window_size // 2 + 1
 
-
-def expected_frames(num_samples: int, opts: Any) -> int:
-    """Frames the options produce for `num_samples` samples (0 means the audio is shorter than one frame)."""
-    if isinstance(opts, LibrosaMelOptions):
-        padded = num_samples + (2 * (opts.n_fft // 2) if opts.center else 0)
-        return 0 if padded < opts.n_fft else 1 + (padded - opts.n_fft) // opts.hop_length
-    return num_frames(num_samples, opts)

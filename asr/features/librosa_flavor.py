@@ -14,7 +14,6 @@ import functools
 
 import numpy as np
 import scipy.fft
-import scipy.signal
 
 from asr.features.config import LibrosaMelOptions, LibrosaMfccOptions
 from asr.features.framing import INT16_SCALE
@@ -63,6 +62,8 @@ def librosa_mel_banks(sample_frequency: float, n_fft: int, n_mels: int, fmin: fl
 @functools.lru_cache(maxsize=32)
 def stft_window(window: str, win_length: int, n_fft: int) -> np.ndarray:
     """scipy's periodic window of win_length, zero-padded to n_fft around the centre (librosa's pad_center)."""
+    import scipy.signal  # slow to import; only this flavor needs it
+
     values = scipy.signal.get_window(window, win_length, fftbins=True)
     padded = np.zeros(n_fft)
     left = (n_fft - win_length) // 2
