@@ -17,7 +17,7 @@ with `channel`). Long audio is processed in overlapping chunks so memory stays b
   chunk boundary, every frame is searched at most about twice, and memory stays bounded. The LM context restarts
   at each cut. Word times count from the start of the file.
 
-A file no longer than one chunk plus its context is processed whole, exactly as `asr decode` does an utterance.
+A file no longer than one chunk is processed whole, exactly as `asr decode` does an utterance.
 
 `asr.transcribe` is this module made callable (`asr.transcribe(model_dir, audio, ...)` calls `transcribe`),
 because the module and the function share their name; `import asr` itself stays free of torch.
@@ -175,7 +175,7 @@ class Transcriber:
                               int(getattr(self.model.model, "subsampling", 1)), opts)
 
     def __call__(self, path: str | os.PathLike) -> Transcript:
-        """Transcribe one file (whole, or in chunks when longer than one chunk plus context)."""
+        """Transcribe one file (whole, or in chunks when longer than one chunk)."""
         with AudioFile(path, self.rate, self.channel) as audio:
             timings = list(self._words(audio))
             duration = audio.duration
@@ -191,32 +191,38 @@ class Transcriber:
         context = int(np.ceil(self.config.chunk_context_s * per_s / s)) * s
         return chunk, context
 
-    def _words(self, audio: AudioFile) -> Iterator[WordTiming]:
-        """The words of the file with output-frame times from its start, in order."""
+    def chunk_posteriors(self, audio: AudioFile) -> Iterator[np.ndarray]:
+        """The file's (T', V) log-posteriors, one block per chunk: only chunk centres, so the blocks concatenate
+        to one row per output frame of the whole file. A file no longer than one chunk is one block."""
         total = self.grid.input_frames(audio.num_samples)
         chunk, context = self._chunk_frames()
-        if total <= chunk + context:
+        if total <= chunk:
             lp = model_posteriors(self.model, [self.model.compute_features(audio.read(0, audio.num_samples),
                                                                            self.rate)])[0]
             if len(lp) == 0:
                 logger.warning("%s: shorter than one feature frame; empty transcript", audio.path)
-            yield from self.searcher(lp)[0].words
+            yield lp
             return
         from tqdm import tqdm
 
         s = self.grid.subsampling
-        segment = chunk // s  # output frames decoded at a time, at least
-        tail = segment // 2  # words ending this close to the buffer's end wait for the next chunk
-        buffer: list[np.ndarray] = []
-        offset = 0  # output frame where the buffer starts
         for start in tqdm(range(0, total, chunk), desc=Path(audio.path).name, unit="chunk",
                           disable=not self.progress, leave=False, dynamic_ncols=True):
             stop = min(start + chunk, total)
             first, last = max(0, start - context), min(total, stop + context)
             wave = audio.read(first * self.grid.shift, last * self.grid.shift + self.grid.window)
             lp = model_posteriors(self.model, [self.model.compute_features(wave, self.rate)[:last - first]])[0]
-            buffer.append(lp[(start - first) // s: -(-(stop - first) // s)])
-            if stop == total or sum(map(len, buffer)) < segment:
+            yield lp[(start - first) // s: -(-(stop - first) // s)]
+
+    def _words(self, audio: AudioFile) -> Iterator[WordTiming]:
+        """The words of the file with output-frame times from its start, in order."""
+        segment = self._chunk_frames()[0] // self.grid.subsampling  # output frames decoded at a time, at least
+        tail = segment // 2  # words ending this close to the buffer's end wait for the next chunk
+        buffer: list[np.ndarray] = []
+        offset = 0  # output frame where the buffer starts
+        for block in self.chunk_posteriors(audio):
+            buffer.append(block)
+            if sum(map(len, buffer)) <= segment:
                 continue
             posteriors = np.concatenate(buffer)
             words = self.searcher(posteriors)[0].words
