@@ -193,6 +193,44 @@ class CTCDecoder:
             gain += self.hotwords.max_gain
         self.gain_bound = gain
         self._close_memo: dict[tuple, tuple | None] = {}
+        # Per partial word, a row over units: how much extending by the unit can change the LM/bonus terms at
+        # most (-inf: the lexicon forbids it). Rows live in one growing table so the beam gathers them at once.
+        self._row_ids: dict[Any, int] = {}
+        self.row_table = np.zeros((0, self.num_units))
+
+    def row_id(self, partial: Any) -> int:
+        """The row of `row_table` bounding the children of a prefix whose current word is `partial`."""
+        row_id = self._row_ids.get(partial)
+        if row_id is not None:
+            return row_id
+        row = self.gain_bound.copy()
+        if self.kind == "phone":
+            trie = self.trie
+            allowed = set(trie.children[partial])
+            if partial != trie.ROOT and trie.words[partial]:
+                allowed |= set(trie.children[trie.ROOT])
+            row[[u for u in range(self.num_units) if u not in allowed]] = NEG_INF
+        else:
+            lexicon, known = self.lexicon_prefixes, self.lm_prefixes
+            penalised = bool(partial) and known is not None and partial not in known
+            for unit, piece in enumerate(self.pieces):
+                if unit == self.separator or unit == self.options.blank:
+                    continue
+                spelled = piece if self.starts_word[unit] else partial + piece
+                if not spelled:
+                    continue
+                if lexicon is not None and spelled not in lexicon:
+                    row[unit] = NEG_INF
+                elif not self.starts_word[unit] and known is not None and not penalised and spelled not in known:
+                    row[unit] += self.options.unk_penalty
+        if len(self._row_ids) == self.row_table.shape[0]:
+            grown = np.zeros((max(16, 2 * self.row_table.shape[0]), self.num_units))
+            grown[:self.row_table.shape[0]] = self.row_table
+            self.row_table = grown
+        row_id = len(self._row_ids)
+        self.row_table[row_id] = row
+        self._row_ids[partial] = row_id
+        return row_id
 
     # --- word-level scoring -------------------------------------------------------------------------------
 
@@ -252,7 +290,6 @@ class CTCDecoder:
         rows, cols = np.nonzero(proposed)
         bounds = np.searchsorted(rows, np.arange(T + 1)).tolist()
         sep = self.separator
-        gain_bound = self.gain_bound
         stride = V + 1
 
         # the beam: node ids, their parents, log P(alignments ending in blank / in the last unit), last unit,
@@ -263,6 +300,7 @@ class CTCDecoder:
         pnb = np.full(1, NEG_INF)
         last = np.full(1, V, dtype=np.int64)
         fus = np.zeros(1)
+        rows = np.array([tree.row[0]], dtype=np.int64)  # row_table row of each entry's partial word
         tree.pos[1] = 0
         for t in range(T):
             lp = lpx[t]
@@ -294,7 +332,7 @@ class CTCDecoder:
                 ext = np.where(last[:, None] == units, pb[:, None], ptot[:, None]) + lp[units]
                 if sep is not None and live[sep]:
                     ext[(last == sep) | (nodes == 0), np.flatnonzero(units == sep)] = NEG_INF
-                bound = (ext + (fus[:, None] + gain_bound[units])).ravel()
+                bound = (ext + (fus[:, None] + self.row_table[rows[:, None], units])).ravel()
                 cand = np.flatnonzero(bound > kth)
             if cand is None or not cand.size:  # no prefix can change: the beam stays as it is
                 pb, pnb = new_pb, new_pnb
@@ -324,20 +362,24 @@ class CTCDecoder:
                 if bound_list[i] <= kth:
                     break
                 node, unit = node_list[i], unit_list[i]
-                children = kids.get(node * stride + unit)
-                if children is None:
-                    children = tree.expand(node, unit)
                 e = e_list[i]
-                for child in children:
-                    if child < n_before and pos[child + 1] >= 0:
+                entries = kids.get(node * stride + unit)
+                if entries is None:
+                    entries = tree.expand(node, unit)
+                for entry in entries:
+                    s = e + entry[0]
+                    if s <= kth:
+                        continue
+                    child = entry[1]
+                    if child < 0:
+                        child = tree.make(node, unit, entry)
+                    elif child < n_before and pos[child + 1] >= 0:
                         continue  # in the beam: merged above
-                    s = e + fus_list[child]
-                    if s > kth:
-                        new_ids.append(child)
-                        new_par.append(node)
-                        new_unit.append(unit)
-                        new_e.append(e)
-                        new_s.append(s)
+                    new_ids.append(child)
+                    new_par.append(node)
+                    new_unit.append(unit)
+                    new_e.append(e)
+                    new_s.append(s)
             if not new_ids:
                 pb, pnb = new_pb, new_pnb
                 continue
@@ -355,6 +397,7 @@ class CTCDecoder:
             pnb = np.concatenate([new_pnb, new_e])[keep]
             last = np.concatenate([last, new_unit])[keep]
             fus = np.concatenate([fus, [fus_list[c] for c in new_ids]])[keep]
+            rows = np.concatenate([rows, [tree.row[c] for c in new_ids]])[keep]
             tree.pos[nodes + 1] = np.arange(nodes.size)
             entered = new_arr[keep[keep >= new_pb.size] - new_pb.size]
             tree.emit[entered[tree.emit[entered] < 0]] = t
@@ -376,8 +419,8 @@ class _PrefixTree:
     """The prefixes of one utterance. `node[i]` = (parent, unit, partial, word state, first node of the partial
     word or -1); `partial` is the word spelled so far (str) or, for phones, the pronunciation-trie node. `fus[i]`
     is the prefix's LM/bonus terms (the hot field); numpy `emit[i]` the frame its unit entered the beam and
-    `pos[i + 1]` its beam position (-1: out). `kids[node * (V+1) + unit]` caches children by unit (phone units
-    may close one of several homophones there, so a unit can give several children)."""
+    `pos[i + 1]` its beam position (-1: out). `kids[node * (V+1) + unit]` caches the would-be children by unit
+    (phone units may close one of several homophones there, so a unit can give several)."""
 
     def __init__(self, decoder: CTCDecoder) -> None:
         self.d = decoder
@@ -387,12 +430,13 @@ class _PrefixTree:
         self.pos = np.full(cap + 1, -1, dtype=np.int64)
         self.node: list[tuple[int, int, Any, _WordState, int]] = []
         self.fus: list[float] = []
-        self.kids: dict[int, tuple[int, ...]] = {}
+        self.row: list[int] = []  # decoder.row_table row of the node's partial word
+        self.kids: dict[int, list[list]] = {}
         start = decoder.lm.begin() if decoder.lm is not None else ()
         root_partial = PronunciationTrie.ROOT if decoder.kind == "phone" else ""
-        self._add(-1, -1, root_partial, _WordState(start, (), 0.0, 0.0, 0.0, None), -1)
+        self._add(-1, -1, root_partial, _WordState(start, (), 0.0, 0.0, 0.0, None), -1, 0.0)
 
-    def _add(self, parent: int, unit: int, partial: Any, ws: _WordState, word_first: int) -> int:
+    def _add(self, parent: int, unit: int, partial: Any, ws: _WordState, word_first: int, fus: float) -> int:
         """A new node; word_first -2 means "this node starts the word"."""
         i = len(self.node)
         if i >= self.emit.size:
@@ -400,57 +444,65 @@ class _PrefixTree:
             self.emit = np.concatenate([self.emit, np.full(grow, -1, dtype=np.int64)])
             self.pos = np.concatenate([self.pos, np.full(grow, -1, dtype=np.int64)])
         self.node.append((parent, unit, partial, ws, i if word_first == -2 else word_first))
+        self.fus.append(fus)
+        self.row.append(self.d.row_id(partial))
+        return i
+
+    def _fus(self, ws: _WordState, partial: Any) -> float:
         fus = ws.word_score + ws.phrase_credit
         if partial and self.d.kind != "phone":
             fus += self.d.partial_score(partial)
-        self.fus.append(fus)
-        return i
+        return fus
 
-    def _close_child(self, node: int, unit: int, word: str, partial: Any, word_first: int) -> int | None:
-        """A child of `node` by `unit` that first closes `word` (spelled from the parent's word_first to node)."""
-        _, _, _, ws, first = self.node[node]
-        done = self.d.close_word(ws.lm_state, ws.hw_history, word)
-        if done is None:
-            return None
-        gain, ln_p, lm_state, credit, history = done
-        closed = _WordState(lm_state, history, ws.word_score + gain, credit, ws.lm_ln + ln_p,
-                            (word, first, node, ws.words))
-        return self._add(node, unit, partial, closed, word_first)
-
-    def expand(self, node: int, unit: int) -> tuple[int, ...]:
-        """The children of `node` by `unit` (none where the lexicon forbids it); cached."""
+    def expand(self, node: int, unit: int) -> list[list]:
+        """The would-be children of `node` by `unit` as [LM/bonus terms, node id or -1 until made, partial,
+        word state, word_first] (none where the lexicon forbids it); cached. A child is made (`make`) only once
+        its score can enter the beam, so hopeless prefixes cost one cached score, not a node."""
         d = self.d
         _, _, partial, ws, first = self.node[node]
         prefixes = d.lexicon_prefixes
-        children: list[int | None] = []
+        specs: list[tuple[Any, _WordState | None, int]] = []
         if d.kind == "phone":
             trie = d.trie
             nxt = trie.children[partial].get(unit)
             if nxt is not None:
-                children.append(self._add(node, unit, nxt, ws, -2 if partial == trie.ROOT else first))
+                specs.append((nxt, ws, -2 if partial == trie.ROOT else first))
             if partial != trie.ROOT and trie.words[partial]:
                 start = trie.children[trie.ROOT].get(unit)
                 if start is not None:
-                    children.extend(self._close_child(node, unit, w, start, -2) for w in trie.words[partial])
+                    specs.extend((start, self._closed(ws, w, first, node), -2) for w in trie.words[partial])
         elif unit == d.separator:
             if partial:
-                children.append(self._close_child(node, unit, partial, "", -1))
+                specs.append(("", self._closed(ws, partial, first, node), -1))
             else:  # only after an unknown unit, which spells nothing: no word to close
-                children.append(self._add(node, unit, "", ws, -1))
+                specs.append(("", ws, -1))
         elif d.starts_word[unit]:
             piece = d.pieces[unit]
             if not piece or prefixes is None or piece in prefixes:
-                if partial:
-                    children.append(self._close_child(node, unit, partial, piece, -2))
-                else:
-                    children.append(self._add(node, unit, piece, ws, -2))
+                specs.append((piece, self._closed(ws, partial, first, node) if partial else ws, -2))
         else:
             spelled = partial + d.pieces[unit]
             if prefixes is None or spelled in prefixes:
-                children.append(self._add(node, unit, spelled, ws, -2 if first < 0 else first))
-        result = tuple(c for c in children if c is not None)
-        self.kids[node * self.stride + unit] = result
-        return result
+                specs.append((spelled, ws, -2 if first < 0 else first))
+        entries = [[self._fus(child_ws, child_partial), -1, child_partial, child_ws, child_first]
+                   for child_partial, child_ws, child_first in specs if child_ws is not None]
+        self.kids[node * self.stride + unit] = entries
+        return entries
+
+    def make(self, node: int, unit: int, entry: list) -> int:
+        """Make the child that `entry` (from `expand`) describes."""
+        fus, _, partial, ws, word_first = entry
+        entry[1] = self._add(node, unit, partial, ws, word_first, fus)
+        return entry[1]
+
+    def _closed(self, ws: _WordState, word: str, first: int, last: int) -> _WordState | None:
+        """The word state after closing `word` (spelled from node `first` to `last`); None if not allowed."""
+        done = self.d.close_word(ws.lm_state, ws.hw_history, word)
+        if done is None:
+            return None
+        gain, ln_p, lm_state, credit, history = done
+        return _WordState(lm_state, history, ws.word_score + gain, credit, ws.lm_ln + ln_p,
+                          (word, first, last, ws.words))
 
     # --- end of utterance ---------------------------------------------------------------------------------
 
@@ -464,14 +516,9 @@ class _PrefixTree:
             ends = [partial] if partial else [None]
         variants = []
         for word in ends:
-            final = ws
-            if word is not None:
-                done = d.close_word(ws.lm_state, ws.hw_history, word)
-                if done is None:
-                    continue
-                gain, ln_p, lm_state, credit, history = done
-                final = _WordState(lm_state, history, ws.word_score + gain, credit, ws.lm_ln + ln_p,
-                                   (word, first, node, ws.words))
+            final = ws if word is None else self._closed(ws, word, first, node)
+            if final is None:
+                continue
             score = final.word_score + final.phrase_credit
             if d.lm is not None and d.options.score_eos:
                 ln_eos, _ = d.lm.score(final.lm_state, "</s>")
