@@ -141,8 +141,6 @@ def extraction_command(kind: str) -> click.Command:
             summary = extract_files(inputs, out, kind, overrides, flavor=flavor,
                                     sample_frequency=overrides["sample_frequency"] if explicit_rate else None,
                                     audio=audio, file_format=file_format, progress=progress)
-        for utt, message in summary.failed:
-            click.echo(f"asr features: skipped {utt}: {message}", err=True)
         click.echo(f"asr features {kind}: {summary.line()}")
 
     command.__doc__ = (f"{kind} features of a Kaldi data directory (writes feats.ark, feats.scp, utt2num_frames, "

@@ -95,6 +95,13 @@ class MelOptions(FrameOptions):
         if not (0.0 <= self.low_freq < nyquist and 0.0 < high <= nyquist and self.low_freq < high):
             raise AsrError(f"low_freq={self.low_freq} and high_freq={self.high_freq} do not fit the Nyquist "
                            f"frequency {nyquist} Hz of sample_frequency={self.sample_frequency}")
+        from asr.features.mel import mel_banks  # here, not at the top: mel.py imports this module
+
+        banks = mel_banks(self.num_mel_bins, self.padded_window_size, self.sample_frequency, self.low_freq,
+                          self.high_freq)
+        if not banks.any(axis=1).all():  # Kaldi's MelBanks refuses this too
+            raise AsrError(f"num_mel_bins={self.num_mel_bins} is too large for a {self.padded_window_size}-point "
+                           f"FFT at {self.sample_frequency:g} Hz: some mel bins contain no FFT bin; use fewer bins")
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,8 @@ def _extract_job(data: Any, utts: list[str], kind: str, opts: Any, flavor: str, 
                 wave, rate = load_utterance_audio(data, utt, sample_frequency=int(opts.sample_frequency),
                                                   allow_resample=audio.allow_resample,
                                                   allow_pipes=audio.allow_pipes, channel=audio.channel)
-                source = f"{data.path / 'wav.scp'}[{data.recording(utt)}]"
+                recording = data.recording(utt)
+                source = f"{data.path / 'wav.scp'}[{recording}]: {data.wav_scp[recording]}"
                 feats = features_of(kind, wave, rate, opts, flavor, source)
             except AsrError as e:
                 if not skip_errors:
