@@ -1,0 +1,99 @@
+"""`asr train` and `asr average` from the command line, including SIGKILL and --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+from synthetic_corpus import write_corpus  # noqa: E402
+
+from asr.cli import main  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = ["--model", "crnn", "--hidden-size", "16", "--num-layers", "1", "--conv-channels", "4", "--max-frames", "100",
+        "--lr", "0.01", "--warmup-steps", "4", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli-corpus")
+    train, valid, lang = write_corpus(root)
+    return ["--train", str(train), "--valid", str(valid), "--lang", str(lang), "--feature-type", "mfcc",
+            "--feature-config", str(root / "mfcc.conf")]
+
+
+def _log(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+
+
+def test_flags_override_the_config_file_and_validation_is_logged(corpus, tmp_path):
+    config = tmp_path / "train.yaml"
+    config.write_text("hidden-size: 8\nepochs: 5\noptimizer: adamw\n")
+    out = tmp_path / "exp"
+    main(["train", "--config", str(config), *corpus, *TINY[4:], "--epochs", "2", "--out", str(out)])
+    resolved = yaml.safe_load((out / "config.yaml").read_text())
+    assert (resolved["hidden_size"], resolved["epochs"], resolved["optimizer"]) == (8, 2, "adamw")
+    log = _log(out)
+    assert [r["epoch"] for r in log] == [1, 2]
+    assert {"train_loss", "valid_loss", "cer", "wer", "frames_per_s"} <= set(log[-1])
+
+
+def test_an_existing_run_needs_resume_and_resume_keeps_the_options(corpus, tmp_path, capsys):
+    out = tmp_path / "exp"
+    main(["train", *corpus, *TINY, "--epochs", "1", "--out", str(out)])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", *corpus, *TINY, "--epochs", "1", "--out", str(out)])
+    assert exit_info.value.code == 1
+    assert "pass --resume" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", *corpus, *TINY, "--epochs", "2", "--hidden-size", "32", "--out", str(out), "--resume"])
+    assert "hidden_size=16->32" in capsys.readouterr().err
+    main(["train", *corpus, *TINY, "--epochs", "2", "--out", str(out), "--resume"])  # more epochs: allowed
+    assert [r["epoch"] for r in _log(out)] == [1, 2]
+
+
+def test_average_command_writes_the_mean_of_the_last_epochs(corpus, tmp_path):
+    out = tmp_path / "exp"
+    main(["train", *corpus, *TINY, "--epochs", "3", "--out", str(out)])
+    main(["average", str(out), "--last", "2", "--output", str(tmp_path / "avg.pt")])
+    averaged = torch.load(tmp_path / "avg.pt", weights_only=True)
+    states = [torch.load(out / "checkpoints" / f"epoch-000{e}.pt", weights_only=True)["model"] for e in (2, 3)]
+    for name, value in averaged.items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, (states[0][name] + states[1][name]) / 2)
+
+
+def _train_command(corpus: list[str], out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "asr", "train", *corpus, *TINY, "--epochs", "6", "--checkpoint-every", "3",
+            "--out", str(out), *extra]
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_ends_with_the_same_weights(corpus, tmp_path):
+    """Dropout, SpecAugment and shuffling on; the run is killed -9 right after its first step checkpoint."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    subprocess.run(_train_command(corpus, tmp_path / "full"), check=True, env=env, capture_output=True)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_train_command(corpus, killed), env=env, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if "checkpoints/step-" in line:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (killed / "checkpoints" / "epoch-0006.pt").exists(), "the run finished before the kill"
+    subprocess.run(_train_command(corpus, killed, "--resume"), check=True, env=env, capture_output=True)
+    full = torch.load(tmp_path / "full" / "model.pt", weights_only=True)
+    resumed = torch.load(killed / "model.pt", weights_only=True)
+    assert all(torch.equal(full[name], resumed[name]) for name in full)
+    keys = ("epoch", "global_step", "train_loss", "valid_loss", "cer", "wer")
+    assert [[r[k] for k in keys] for r in _log(killed)] == [[r[k] for k in keys] for r in _log(tmp_path / "full")]
