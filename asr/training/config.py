@@ -25,8 +25,10 @@ class TrainConfig:
 
     # --- input features ---
     feats_source: Literal["auto", "feats", "wav"] = "auto"  # auto: feats.scp if the data dir has one, else wav.scp
-    feature_type: Literal["mfcc", "fbank", "spectrogram"] = "fbank"  # used when computing from wav.scp
-    feature_config: Optional[str] = None  # Kaldi conf or YAML of feature options (how feats.scp was made)
+    feature_type: Optional[str] = None  # mfcc | fbank | spectrogram; None: the data dir's feats.conf, else fbank
+    feature_flavor: Literal["kaldi", "librosa"] = "kaldi"
+    feature_config: Optional[str] = None  # Kaldi conf or YAML of feature options (default: the data dir's
+    #                                       feats.conf written by `asr features`, else the kind's defaults)
     cmvn: Literal["global", "none"] = "global"  # global: stats accumulated over the training set
     norm_vars: bool = True
 
@@ -72,6 +74,8 @@ class TrainConfig:
             raise AsrError(f"dropout={self.dropout}: must be in [0, 1)")
         if self.lr <= 0:
             raise AsrError(f"lr={self.lr}: must be positive")
+        if self.feature_type not in (None, "mfcc", "fbank", "spectrogram"):
+            raise AsrError(f"feature_type={self.feature_type!r}: choose mfcc, fbank or spectrogram")
         if any(not 0.5 <= f <= 2.0 for f in self.speed_perturb):
             raise AsrError(f"speed_perturb={self.speed_perturb}: factors must lie in [0.5, 2.0], e.g. 0.9,1.0,1.1")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -21,6 +22,8 @@ from asr.errors import AsrError
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_FEATURE_TYPE = "fbank"  # when neither --feature-type nor the data dir's feats.conf names one
+
 
 @dataclass
 class FeatureSpec:
@@ -30,22 +33,19 @@ class FeatureSpec:
     options: dict[str, Any]        # resolved options of that kind (Kaldi names, underscored)
     source: str                    # feats (feats.scp) | wav (computed from wav.scp)
     dim: int                       # feature dimension
+    flavor: str = "kaldi"          # kaldi | librosa (asr.features flavors)
+    frame_shift_s: float = 0.01    # seconds per input frame
     cmvn: str = "global"
     norm_vars: bool = True
 
     @property
     def sample_frequency(self) -> float:
-        return float(self.options.get("sample_frequency", 16000.0))
-
-    @property
-    def frame_shift_s(self) -> float:
-        """Seconds per input frame (Kaldi `frame_shift` is in milliseconds)."""
-        return float(self.options.get("frame_shift", 10.0)) / 1000.0
+        return float(self.options["sample_frequency"])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "options": dict(self.options), "source": self.source, "dim": self.dim,
-                "cmvn": self.cmvn, "norm_vars": self.norm_vars, "sample_frequency": self.sample_frequency,
-                "frame_shift_s": self.frame_shift_s}
+        return {"kind": self.kind, "flavor": self.flavor, "options": dict(self.options), "source": self.source,
+                "dim": self.dim, "cmvn": self.cmvn, "norm_vars": self.norm_vars,
+                "sample_frequency": self.sample_frequency, "frame_shift_s": self.frame_shift_s}
 
 
 @dataclass
@@ -68,29 +68,47 @@ class DataSet:
         return [len(u.feats) for u in self.utterances]
 
 
+FEATS_CONF = "feats.conf"  # written by `asr features` beside feats.scp: "# asr features KIND (FLAVOR flavor)"
+_FEATS_CONF_HEADER = re.compile(r"^#\s*asr features (?P<kind>\w+) \((?P<flavor>\w+) flavor\)")
+
+
 def resolve_feature_spec(config, data_dir: str | os.PathLike) -> FeatureSpec:
-    """Decide the feature source (feats.scp or wav.scp) and resolve the feature options from `feature_config`
-    (for feats.scp: the conf the features were computed with, recorded so transcription can redo them)."""
+    """Decide the feature source (feats.scp or wav.scp) and resolve the feature options: from --feature-config
+    when given, else (for feats.scp) from the feats.conf that `asr features` wrote beside it, else the
+    defaults of --feature-type. They are recorded in the model directory so transcription redoes them."""
     from asr.datadir import read_data_dir
     from asr.features import feature_dim, make_options, options_dict
+    from asr.features.runner import frame_shift_seconds
 
     datadir = read_data_dir(data_dir)
     source = config.feats_source
     if source == "auto":
         source = "feats" if datadir.feats_scp else "wav"
-    if source == "feats" and not datadir.feats_scp:
-        raise AsrError(f"{Path(data_dir) / 'feats.scp'}: missing; run `asr features {config.feature_type} "
-                       f"{data_dir}` or use --feats-source wav")
-    if source == "feats" and config.speed_perturb:
-        raise AsrError("speed_perturb needs features computed from audio; use --feats-source wav "
-                       "or drop --speed-perturb")
-    options = make_options(config.feature_type, path=config.feature_config)
-    if source == "feats" and config.feature_config is None:
-        logger.warning("%s: features from feats.scp, but no --feature-config says how they were computed; "
-                       "recording Kaldi's default %s options in the model directory", data_dir,
-                       config.feature_type)
-    return FeatureSpec(kind=config.feature_type, options=options_dict(options), source=source,
-                       dim=feature_dim(options), cmvn=config.cmvn, norm_vars=config.norm_vars)
+    kind, flavor, conf = config.feature_type or DEFAULT_FEATURE_TYPE, config.feature_flavor, config.feature_config
+    if source == "feats":
+        if not datadir.feats_scp:
+            raise AsrError(f"{Path(data_dir) / 'feats.scp'}: missing; run `asr features {kind} {data_dir}` "
+                           f"or use --feats-source wav")
+        if config.speed_perturb:
+            raise AsrError("speed_perturb needs features computed from audio; use --feats-source wav "
+                           "or drop --speed-perturb")
+        recorded = Path(data_dir) / FEATS_CONF
+        header = _FEATS_CONF_HEADER.match(recorded.read_text(encoding="utf-8")) if recorded.is_file() else None
+        if conf is None and header:
+            kind, flavor, conf = header["kind"], header["flavor"], str(recorded)
+            if config.feature_type not in (None, kind):
+                raise AsrError(f"{recorded}: the features are {kind}, not feature_type={config.feature_type}; "
+                               f"drop --feature-type or recompute the features")
+        elif conf is None:
+            logger.warning("%s: features from feats.scp with no %s and no --feature-config saying how they "
+                           "were computed; recording the default %s options in the model directory",
+                           data_dir, FEATS_CONF, kind)
+    options = make_options(kind, path=conf, flavor=flavor)
+    logger.info("features: %s (%s flavor) from %s, options from %s", kind, flavor,
+                "feats.scp" if source == "feats" else "wav.scp", conf or "defaults")
+    return FeatureSpec(kind=kind, options=options_dict(options), source=source, dim=feature_dim(options),
+                       flavor=flavor, frame_shift_s=frame_shift_seconds(options), cmvn=config.cmvn,
+                       norm_vars=config.norm_vars)
 
 
 def compute_utterance_features(datadir, key: str, spec: FeatureSpec, speed: float = 1.0) -> np.ndarray:
@@ -100,7 +118,8 @@ def compute_utterance_features(datadir, key: str, spec: FeatureSpec, speed: floa
     from asr.models.specaugment import speed_perturb
 
     wave, rate = load_utterance_audio(datadir, key, sample_frequency=int(spec.sample_frequency))
-    return np.asarray(compute_features(spec.kind, speed_perturb(wave, speed), rate, spec.options), dtype=np.float32)
+    feats = compute_features(spec.kind, speed_perturb(wave, speed), rate, spec.options, flavor=spec.flavor)
+    return np.asarray(feats, dtype=np.float32)
 
 
 def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subsampling: int = 1,

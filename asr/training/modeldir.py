@@ -71,7 +71,12 @@ def read_train_config(model_dir: str | os.PathLike) -> TrainConfig:
     path = Path(model_dir) / CONFIG_FILE
     if not path.is_file():
         raise AsrError(f"{path}: missing; {model_dir} is not a model directory written by `asr train`")
-    return build_config(TrainConfig, path)
+    try:
+        return build_config(TrainConfig, path)
+    except AsrError as e:  # TrainConfig's own checks do not know the file
+        if str(path) in str(e):
+            raise
+        raise AsrError(f"{path}: {e}") from None
 
 
 @dataclass
@@ -83,6 +88,7 @@ class ModelDir:
     config: TrainConfig
     feature_kind: str
     feature_options: dict[str, Any]
+    feature_flavor: str
     cmvn_stats: np.ndarray | None
     norm_vars: bool
     tokenizer: Any
@@ -105,7 +111,8 @@ class ModelDir:
         """Network input for a waveform (int16 range, at the model's sample rate): features, then CMVN."""
         from asr.features import compute_features
 
-        return self.normalize(compute_features(self.feature_kind, waveform, sample_frequency, self.feature_options))
+        return self.normalize(compute_features(self.feature_kind, waveform, sample_frequency, self.feature_options,
+                                               flavor=self.feature_flavor))
 
     @torch.no_grad()
     def log_probs(self, feats: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -148,10 +155,9 @@ def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu") 
         features = yaml.safe_load(features_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AsrError(f"{features_path}: missing; the model directory is incomplete (rerun asr train)") from None
-    except yaml.YAMLError as e:
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise AsrError(f"{features_path}: invalid YAML ({e.__class__.__name__}); rerun asr train") from None
-    if not isinstance(features, dict) or not {"kind", "options", "dim"} <= set(features):
-        raise AsrError(f"{features_path}: expected kind, options and dim; rerun asr train")
+    _check_features(features, features_path)
     cmvn_stats = None
     if features.get("cmvn", "none") != "none":
         entries = list(read_ark(path / CMVN_FILE))
@@ -169,8 +175,29 @@ def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu") 
                        f"({str(e).splitlines()[0]}); use the model.pt of this directory") from None
     model.to(resolved).eval()
     frame_shift_s = float(features.get("frame_shift_s", 0.01)) * model.subsampling
-    return ModelDir(path, model, config, features["kind"], dict(features["options"]), cmvn_stats,
+    return ModelDir(path, model, config, features["kind"], dict(features["options"]),
+                    str(features.get("flavor", "kaldi")), cmvn_stats,
                     bool(features.get("norm_vars", True)), tokenizer, frame_shift_s, resolved)
+
+
+def _check_features(features: Any, features_path: Path) -> None:
+    """features.yaml must hold what inference needs with the right types, so a damaged file is a user error
+    here rather than a TypeError deep in feature extraction."""
+    from asr.features import make_options
+
+    if not isinstance(features, dict) or not {"kind", "options", "dim"} <= set(features):
+        raise AsrError(f"{features_path}: expected kind, options and dim; rerun asr train")
+    dim, shift = features["dim"], features.get("frame_shift_s", 0.01)
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1 or not isinstance(features["options"], dict) \
+            or not isinstance(shift, (int, float)) or isinstance(shift, bool) or not 0 < shift < float("inf"):
+        raise AsrError(f"{features_path}: dim must be a positive integer, options a mapping and frame_shift_s a "
+                       f"positive number; rerun asr train")
+    if not isinstance(features["kind"], str):
+        raise AsrError(f"{features_path}: kind must be mfcc, fbank or spectrogram; rerun asr train")
+    try:
+        make_options(features["kind"], features["options"])
+    except AsrError as e:
+        raise AsrError(f"{features_path}: {e}; rerun asr train") from None
 
 
 def _device(name: str, resolve) -> torch.device:

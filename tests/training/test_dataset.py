@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -88,3 +90,18 @@ def test_speed_perturbation_needs_audio(corpus):
     train, *_ = corpus
     with pytest.raises(AsrError, match="feats-source wav"):
         resolve_feature_spec(TrainConfig(speed_perturb=(0.9, 1.1)), train)
+
+
+def test_feature_options_come_from_the_feats_conf_asr_features_wrote(corpus, tmp_path):
+    from asr.features import make_options
+    from asr.features.runner import conf_text
+
+    train, *_ = corpus
+    data = tmp_path / "train"
+    shutil.copytree(train, data)
+    (data / "feats.conf").write_text(conf_text("mfcc", "kaldi", make_options("mfcc", {"num_ceps": 6,
+                                                                                      "sample_frequency": 8000})))
+    spec = resolve_feature_spec(TrainConfig(), data)
+    assert (spec.kind, spec.dim, spec.sample_frequency, spec.frame_shift_s) == ("mfcc", 6, 8000, 0.01)
+    with pytest.raises(AsrError, match="not feature_type=fbank"):
+        resolve_feature_spec(TrainConfig(feature_type="fbank"), data)

@@ -1,0 +1,95 @@
+"""Train a crnn on FSDD's official split (indices 0-4 of every speaker and digit = test) and report epochs, wall
+time, parameters and greedy WER/CER on the test set.
+
+    python bench/train_fsdd.py [--corpus ../shared/data/fsdd] [--work /tmp/asr-bench-fsdd] \
+        [--config conf/train_fsdd.yaml] [-- extra `asr train` flags]
+
+Stages: prepare (asr.prepare.fsdd), character units, `asr train` (features computed from wav.scp once at
+start, then trained; timed as one wall-clock figure, as a user experiences it), greedy decoding of the test
+set with the trained model directory, scoring with asr.scoring. The test set is also the --valid set, for the
+per-epoch curve only: model.pt is the last epoch's weights, nothing is selected on the test set.
+
+Threads are pinned to 1 (see BENCHMARKING.md); the machine is shared, so wall times are noisy: the load
+average is printed next to them.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[_name] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "data" / "fsdd"))
+    parser.add_argument("--work", default="/tmp/asr-bench-fsdd")
+    parser.add_argument("--config", default=str(REPO / "conf" / "train_fsdd.yaml"))
+    parser.add_argument("extra", nargs="*", help="further `asr train` flags (after --)")
+    args = parser.parse_args()
+
+    import torch
+
+    from asr.decoding import greedy_search
+    from asr.prepare.fsdd import prepare_fsdd
+    from asr.scoring import score_texts
+    from asr.training import load_model_dir
+    from asr.training.dataset import FeatureSpec, load_dataset
+    from asr.units import train_tokenizer
+
+    work = Path(args.work)
+    shutil.rmtree(work, ignore_errors=True)
+    train_dir, test_dir, lang, out = work / "data/train", work / "data/test", work / "lang", work / "exp/crnn"
+    prepare_fsdd(args.corpus, train_dir, subset="train")
+    prepare_fsdd(args.corpus, test_dir, subset="test")
+    texts = [line.split(" ", 1)[1] for line in (train_dir / "text").read_text().splitlines()]
+    train_tokenizer("char", texts).save(lang)
+
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "asr", "train", "--config", args.config, "--train", str(train_dir),
+                    "--valid", str(test_dir), "--lang", str(lang), "--out", str(out), "--no-progress", *args.extra],
+                   check=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    wall = time.perf_counter() - start
+    load_after = os.getloadavg()[0]
+
+    model = load_model_dir(out)
+    features = FeatureSpec(kind=model.feature_kind, options=model.feature_options, source="wav",
+                           dim=int(model.cmvn_stats.shape[1] - 1))
+    test = load_dataset(test_dir, model.tokenizer, features, model.model.subsampling, progress=False)
+    refs = {u.key: u.text for u in test.utterances}
+    hyps = {}
+    for i in range(0, len(test.utterances), 64):
+        batch = test.utterances[i:i + 64]
+        for utt, log_probs in zip(batch, model.log_probs([model.normalize(u.feats) for u in batch])):
+            hyps[utt.key] = model.tokenizer.decode(greedy_search(log_probs))
+    wer, cer = score_texts(refs, hyps), score_texts(refs, hyps, cer=True)
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    params = sum(p.numel() for p in model.model.parameters())
+
+    print(f"\n## FSDD official split, {model.config.model} (torch {torch.__version__}, 1 thread)\n")
+    print("| train utts | test utts | params | epochs | `asr train` wall (s) | train s (sum) | load avg "
+          "before/after | test WER % | test CER % |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| {len(texts)} | {len(refs)} | {params:,} | {len(log)} | {wall:.0f} | {log[-1]['elapsed_s']:.0f} | "
+          f"{load_before:.1f}/{load_after:.1f} | {wer.error_rate:.2f} | {cer.error_rate:.2f} |")
+    print("\nper epoch: " + ", ".join(f"{r['epoch']}: {r.get('wer', float('nan')):.1f}" for r in log))
+    print(wer.summary())
+    errors = [u for u in wer.utterances if u.counts.errors]
+    for u in errors[:20]:
+        print(f"  {u.utt}: {refs[u.utt]} -> {hyps[u.utt]}")
+
+
+if __name__ == "__main__":
+    main()
