@@ -3,8 +3,9 @@
 
     python recipes/mini/local/synthesize.py --num-train 1500 --num-dev 150 --num-test 300 corpus/
 
-writes `corpus/{train,dev,test}/<speaker>/<utt>.wav` (16 kHz, 16-bit mono) each with a sidecar `<utt>.txt`
-transcript, the layout `asr prepare` imports as a folder, and `corpus/settings.yaml` with the options used.
+writes `corpus/{train,dev,test}/<speaker>/<index>.wav` (16 kHz, 16-bit mono) each with a sidecar `<index>.txt`
+transcript, and `corpus/settings.yaml` with the options used. `asr prepare folder` imports a split as it is:
+the folder is the speaker, and the utterance id becomes `<speaker>-<index>`.
 
 - Voices: eSpeak NG accents x voice variants; train, dev and test use disjoint variants, so test speakers
   are never heard in training. Each utterance gets its own speaking rate, pitch, leading/trailing silence
@@ -83,7 +84,7 @@ def speaker_id(voice: str) -> str:
 
 @dataclass(frozen=True)
 class Utterance:
-    utt_id: str
+    name: str  # file name without extension: the index, unique within the split
     speaker: str
     voice: str
     text: str
@@ -98,7 +99,7 @@ def plan_utterance(options: CorpusOptions, split: str, index: int) -> Utterance:
     voice = voices[index % len(voices)]
     text = sample_sentence(rng, held_out=split != "train")
     speaker = speaker_id(voice)
-    return Utterance(utt_id=f"{speaker}-{index:05d}", speaker=speaker, voice=voice, text=text,
+    return Utterance(name=f"{index:05d}", speaker=speaker, voice=voice, text=text,
                      rate=rng.randint(options.min_rate, options.max_rate),
                      pitch=rng.randint(options.min_pitch, options.max_pitch))
 
@@ -107,7 +108,7 @@ def render(espeak: Espeak, utt: Utterance, options: CorpusOptions, split_index: 
     """Speak, resample to the corpus rate, pad with silence and add light noise: int16 samples."""
     samples, rate = espeak.synthesize(utt.text.lower(), utt.voice, rate=utt.rate, pitch=utt.pitch)
     if samples.size == 0 or not np.any(samples):
-        raise RuntimeError(f"eSpeak NG produced silence for {utt.utt_id}: {utt.text!r} ({utt.voice})")
+        raise RuntimeError(f"eSpeak NG produced silence for {utt.speaker}/{utt.name}: {utt.text!r} ({utt.voice})")
     common = math.gcd(options.sample_frequency, rate)
     speech = resample_poly(samples.astype(np.float64), options.sample_frequency // common, rate // common)
     rng = np.random.default_rng([options.seed, split_index, index])
@@ -132,9 +133,9 @@ def synthesize_corpus(out_dir: Path, options: CorpusOptions) -> None:
                 wave = render(espeak, utt, options, split_index, index)
                 speaker_dir = tmp_dir / split / utt.speaker
                 speaker_dir.mkdir(parents=True, exist_ok=True)
-                soundfile.write(speaker_dir / f"{utt.utt_id}.wav", wave, options.sample_frequency,
+                soundfile.write(speaker_dir / f"{utt.name}.wav", wave, options.sample_frequency,
                                 subtype="PCM_16")
-                (speaker_dir / f"{utt.utt_id}.txt").write_text(utt.text + "\n", encoding="utf-8")
+                (speaker_dir / f"{utt.name}.txt").write_text(utt.text + "\n", encoding="utf-8")
                 seconds += wave.size / options.sample_frequency
             logger.info("%s: %d utterances, %d voices, %.1f minutes of audio", split, options.count(split),
                         min(len(VOICES[split]), options.count(split)), seconds / 60)

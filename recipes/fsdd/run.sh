@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# FSDD: isolated English digits (8 kHz), two ways to split it.
+#   official:  the dataset's own split, indices 0-4 of every speaker and digit are the test set
+#              (speaker-dependent: the same speakers train and test);
+#   speaker:   whole speakers held out (--test-speakers), a speaker-independent test.
+#
+#   bash recipes/fsdd/run.sh --corpus-dir ../shared/data/fsdd     # use a local copy
+#   bash recipes/fsdd/run.sh                                       # download the public dataset first
+#
+# Stages: 0 download  1 prepare (both splits, + a dev set carved from each training set)  2 features
+#         3 char units  4 train one crnn per split  5 decode (greedy; one word per file, no LM) and score
+set -euo pipefail
+
+stage=0
+stop_stage=100
+nj=2
+work_dir=             # where downloads/ data/ lang/ exp/ go (default: this recipe's folder)
+corpus_dir=           # a folder holding recordings/ (or the recordings themselves); empty: download
+splits="official speaker"
+test_speakers=theo    # held out by the speaker split
+num_dev=200           # training utterances set aside per split to watch training
+seed=0
+epochs=               # default: conf/train.yaml
+num_threads=1
+fsdd_url=https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.tar.gz
+help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, train, decode)"
+
+recipe_dir=$(cd "$(dirname "$0")" && pwd)
+. "$recipe_dir/../utils/parse_options.sh"
+. "$recipe_dir/../utils/path.sh"
+
+# a relative --corpus-dir is relative to where the user ran the script
+[ -n "$corpus_dir" ] && corpus_dir=$(cd "$corpus_dir" && pwd)
+work_dir=${work_dir:-$recipe_dir}
+mkdir -p "$work_dir"
+cd "$work_dir"
+conf=$recipe_dir/conf
+
+if [ -z "$corpus_dir" ]; then
+  corpus_dir=$PWD/downloads/free-spoken-digit-dataset-master  # the folder the archive unpacks to
+fi
+
+if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
+  if [ -d "$corpus_dir/recordings" ]; then
+    log "stage 0: using $corpus_dir ($(ls "$corpus_dir/recordings" | wc -l) recordings)"
+  else
+    log "stage 0: download $fsdd_url into downloads/"
+    mkdir -p downloads
+    curl -fL --retry 3 -o downloads/fsdd.tar.gz.part "$fsdd_url"
+    mv downloads/fsdd.tar.gz.part downloads/fsdd.tar.gz
+    tar -xzf downloads/fsdd.tar.gz -C downloads
+    require 0 "$corpus_dir/recordings"
+    log "stage 0: unpacked $(ls "$corpus_dir/recordings" | wc -l) recordings into $corpus_dir"
+  fi
+fi
+
+# prepare options per split
+split_options() {
+  case $1 in
+    official) echo "--split index" ;;
+    speaker) echo "--split speaker --test-speakers $test_speakers" ;;
+    *) log "error: unknown split '$1' (official or speaker)"; exit 1 ;;
+  esac
+}
+
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
+  require 0 "$corpus_dir/recordings"
+  for split in $splits; do
+    log "stage 1: prepare data/$split/{train,dev,test} ($(split_options "$split"))"
+    # shellcheck disable=SC2046
+    asr prepare fsdd $(split_options "$split") --subset train "$corpus_dir" "data/$split/train_all"
+    # shellcheck disable=SC2046
+    asr prepare fsdd $(split_options "$split") --subset test "$corpus_dir" "data/$split/test"
+    # a dev set carved from the training set, to watch training without touching the test set
+    asr data subset --random "$num_dev" --seed "$seed" "data/$split/train_all" "data/$split/dev"
+    cut -d' ' -f1 "data/$split/dev/utt2spk" | sort > "data/$split/dev.list"
+    cut -d' ' -f1 "data/$split/train_all/utt2spk" | sort | comm -23 - "data/$split/dev.list" \
+      > "data/$split/train.list"
+    asr data subset --utt-list "data/$split/train.list" "data/$split/train_all" "data/$split/train"
+    for part in train dev test; do asr data validate "data/$split/$part"; done
+  done
+fi
+
+if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  for split in $splits; do
+    log "stage 2: fbank features for data/$split/{train,dev,test}"
+    for part in train dev test; do
+      require 1 "data/$split/$part/wav.scp"
+      asr features fbank --config "$conf/fbank.conf" --nj "$nj" "data/$split/$part"
+    done
+  done
+fi
+
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+  for split in $splits; do
+    log "stage 3: character units into data/$split/lang"
+    require 1 "data/$split/train/text"
+    asr units train --type char "data/$split/train/text" "data/$split/lang"
+  done
+fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  for split in $splits; do
+    log "stage 4: train a crnn into exp/$split/crnn"
+    require 2 "data/$split/train/feats.scp" "data/$split/dev/feats.scp"
+    require 3 "data/$split/lang/tokens.txt"
+    asr train --config "$conf/train.yaml" --feature-config "$conf/fbank.conf" \
+      ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" \
+      --train "data/$split/train" --valid "data/$split/dev" --lang "data/$split/lang" --out "exp/$split/crnn"
+  done
+fi
+
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+  for split in $splits; do
+    log "stage 5: decode data/$split/test with exp/$split/crnn"
+    require 4 "exp/$split/crnn/model.pt"
+    require 2 "data/$split/test/feats.scp"
+    asr decode --model "exp/$split/crnn" --nj "$nj" --out "exp/$split/crnn/decode_test" "data/$split/test"
+    asr score "data/$split/test/text" "exp/$split/crnn/decode_test/text" > "exp/$split/crnn/decode_test/wer_report.txt"
+    log "exp/$split/crnn/decode_test: $(grep -m1 WER "exp/$split/crnn/decode_test/wer_report.txt")"
+  done
+fi
+
+log "done"

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# mini: the whole toolkit on a corpus it synthesizes itself, offline, in minutes on 2 CPU cores.
+#
+#   bash recipes/mini/run.sh                       # everything (what `make demo` runs)
+#   bash recipes/mini/run.sh --stage 5 --stop-stage 6   # retrain and decode only
+#   bash recipes/mini/run.sh --num-train 200 --epochs 2 --work-dir /tmp/mini   # a quick reduced run
+#
+# Stages: 0 synthesize (eSpeak NG)  1 prepare  2 features + CMVN  3 char units  4 word 3-gram LM
+#         5 train a crnn  6 decode without and with the LM, score  7 transcribe one test file
+set -euo pipefail
+
+stage=0
+stop_stage=100
+nj=2
+work_dir=            # where corpus/ data/ lang/ exp/ go (default: this recipe's folder)
+num_train=1000       # synthesized utterances per split (CI runs a reduced size through the same code)
+num_dev=100
+num_test=200
+seed=0
+epochs=            # default: conf/train.yaml
+num_threads=1      # torch threads for training (more threads on a busy machine can be far slower)
+lm_order=3
+lm_smoothing=kneser_ney
+help_message="Usage: $0 [options]   (the mini recipe: synthesize, prepare, features, units, lm, train, decode)"
+
+recipe_dir=$(cd "$(dirname "$0")" && pwd)
+. "$recipe_dir/../utils/parse_options.sh"
+. "$recipe_dir/../utils/path.sh"
+
+work_dir=${work_dir:-$recipe_dir}
+mkdir -p "$work_dir"
+cd "$work_dir"
+conf=$recipe_dir/conf
+corpus=corpus
+model=exp/crnn
+
+if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
+  log "stage 0: synthesize $num_train/$num_dev/$num_test utterances with eSpeak NG into $corpus/"
+  "$PYTHON" "$recipe_dir/local/synthesize.py" --num-train "$num_train" --num-dev "$num_dev" \
+    --num-test "$num_test" --seed "$seed" "$corpus"
+fi
+
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
+  log "stage 1: prepare Kaldi data directories data/{train,dev,test}"
+  for part in train dev test; do
+    require 0 "$corpus/$part"
+    asr prepare folder "$corpus/$part" "data/$part"
+    asr data validate "data/$part"
+  done
+fi
+
+if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  log "stage 2: fbank features and CMVN stats"
+  for part in train dev test; do
+    require 1 "data/$part/wav.scp"
+    asr features fbank --config "$conf/fbank.conf" --nj "$nj" "data/$part"
+    asr features cmvn compute "data/$part"
+  done
+fi
+
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+  log "stage 3: character units from the training text into lang/"
+  require 1 data/train/text
+  asr units train --type char data/train/text lang
+fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  log "stage 4: word $lm_order-gram LM ($lm_smoothing) from the training text into lang/lm.arpa"
+  require 1 data/train/text data/dev/text
+  asr lm train --order "$lm_order" --smoothing "$lm_smoothing" data/train/text lang/lm.arpa
+  asr lm ppl --lm lang/lm.arpa data/dev/text
+fi
+
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+  log "stage 5: train a crnn into $model"
+  require 2 data/train/feats.scp data/dev/feats.scp
+  require 3 lang/tokens.txt
+  asr train --config "$conf/train.yaml" --feature-config "$conf/fbank.conf" \
+    ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" \
+    --train data/train --valid data/dev --lang lang --out "$model"
+fi
+
+if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
+  log "stage 6: decode data/test without and with the LM, score"
+  require 5 "$model/model.pt"
+  require 4 lang/lm.arpa
+  require 2 data/test/feats.scp
+  asr decode --model "$model" --config "$conf/decode.yaml" --nj "$nj" --out "$model/decode_test" data/test
+  asr decode --model "$model" --config "$conf/decode.yaml" --nj "$nj" --lm lang/lm.arpa \
+    --out "$model/decode_test_lm" data/test
+  for dir in "$model/decode_test" "$model/decode_test_lm"; do
+    asr score --cer data/test/text "$dir/text" > "$dir/cer"
+    log "$dir: $(head -n 1 "$dir/wer"); $(head -n 1 "$dir/cer")"
+  done
+fi
+
+if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
+  require 5 "$model/model.pt"
+  require 0 "$corpus/test"
+  wav=$(find "$corpus/test" -name '*.wav' | sort | head -n 1)
+  log "stage 7: transcribe $wav (reference: $(cat "${wav%.wav}.txt"))"
+  asr transcribe --model "$model" --lm lang/lm.arpa "$wav"
+fi
+
+log "done"

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# speechocean762: English sentences read by 250 Mandarin-speaking learners (OpenSLR 101), 16 kHz.
+# A dev set of held-out speakers from the training half; character, phone (CMU dictionary) and BPE models;
+# a word LM from the training text (plus --lm-extra-text); WER and the LM's OOV rate side by side.
+#
+#   bash recipes/speechocean762/run.sh --corpus-dir ../shared/data/speechocean762-train   # the training half
+#   bash recipes/speechocean762/run.sh                      # download the corpus (both halves) from OpenSLR
+#   bash recipes/speechocean762/run.sh --units "char bpe" --stage 4
+#
+# Stages: 0 download  1 prepare (train / dev = --num-dev-speakers held out / test when present)
+#         2 features  3 LM text + word LM, OOV rates  4 units  5 train one crnn per unit type
+#         6 decode without and with the LM, score, summary table
+set -euo pipefail
+
+stage=0
+stop_stage=100
+nj=2
+work_dir=              # where downloads/ data/ exp/ go (default: this recipe's folder)
+corpus_dir=            # the corpus root (train/ and test/), or a folder with wav.scp/text/utt2spk; empty: download
+num_dev_speakers=10    # training speakers held out as the dev set
+units="char phone bpe"
+bpe_vocab_size=150
+lm_order=3
+lm_smoothing=kneser_ney
+lm_extra_text=         # more LM text: one sentence a line, upper case like the transcripts
+seed=0
+epochs=                # default: conf/train.yaml
+num_threads=1
+corpus_url=https://www.openslr.org/resources/101/speechocean762.tar.gz
+help_message="Usage: $0 [options]   (speechocean762: download, prepare, features, lm, units, train, decode)"
+
+recipe_dir=$(cd "$(dirname "$0")" && pwd)
+. "$recipe_dir/../utils/parse_options.sh"
+. "$recipe_dir/../utils/path.sh"
+
+[ -n "$corpus_dir" ] && corpus_dir=$(cd "$corpus_dir" && pwd)
+[ -n "$lm_extra_text" ] && lm_extra_text=$(cd "$(dirname "$lm_extra_text")" && pwd)/$(basename "$lm_extra_text")
+work_dir=${work_dir:-$recipe_dir}
+mkdir -p "$work_dir"
+cd "$work_dir"
+conf=$recipe_dir/conf
+corpus_dir=${corpus_dir:-$PWD/downloads/speechocean762}
+
+# the evaluation sets this corpus copy has: dev always, test when the test half is there
+eval_sets() {
+  echo dev
+  [ -f data/test/text ] && echo test
+  true
+}
+
+if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
+  if [ -f "$corpus_dir/wav.scp" ] || [ -f "$corpus_dir/train/wav.scp" ]; then
+    log "stage 0: using $corpus_dir"
+  else
+    log "stage 0: download $corpus_url into downloads/"
+    mkdir -p downloads
+    curl -fL --retry 3 -o downloads/speechocean762.tar.gz.part "$corpus_url"
+    mv downloads/speechocean762.tar.gz.part downloads/speechocean762.tar.gz
+    tar -xzf downloads/speechocean762.tar.gz -C downloads
+    require 0 "$corpus_dir/train/wav.scp"
+  fi
+fi
+
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
+  if [ -f "$corpus_dir/train/wav.scp" ]; then
+    log "stage 1: prepare the public corpus's train and test halves"
+    asr prepare speechocean762 --subset train "$corpus_dir" data/train_all
+    asr prepare speechocean762 --subset test "$corpus_dir" data/test
+  else
+    require 0 "$corpus_dir/wav.scp"
+    log "stage 1: prepare $corpus_dir (one half: no test set; dev only)"
+    asr prepare speechocean762 "$corpus_dir" data/train_all
+  fi
+  # dev: every k-th speaker of the training half (sorted ids), a fixed choice across runs
+  num_speakers=$(wc -l < data/train_all/spk2utt)
+  step=$((num_speakers / num_dev_speakers))
+  cut -d' ' -f1 data/train_all/spk2utt | awk -v step="$step" -v n="$num_dev_speakers" \
+    'NR % step == 0 && count < n { print; count++ }' > data/dev.spk
+  cut -d' ' -f1 data/train_all/spk2utt | grep -vxFf data/dev.spk > data/train.spk
+  asr data subset --spk-list data/dev.spk data/train_all data/dev
+  asr data subset --spk-list data/train.spk data/train_all data/train
+  for part in train dev $([ -f data/test/text ] && echo test); do asr data validate "data/$part"; done
+  log "stage 1: data/train $(wc -l < data/train/text) utterances, data/dev $(wc -l < data/dev/text)" \
+      "utterances of $(wc -l < data/dev.spk) held-out speakers ($(tr '\n' ' ' < data/dev.spk))"
+fi
+
+if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  for part in train $(eval_sets); do
+    log "stage 2: fbank features for data/$part"
+    require 1 "data/$part/wav.scp"
+    asr features fbank --config "$conf/fbank.conf" --nj "$nj" "data/$part"
+  done
+fi
+
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+  log "stage 3: word $lm_order-gram LM ($lm_smoothing) from the training text${lm_extra_text:+ and $lm_extra_text}"
+  require 1 data/train/text
+  mkdir -p data/local/lm
+  # the LM corpus in Kaldi text form (extra lines get ids), also the word list the phone lexicon covers
+  {
+    cat data/train/text
+    if [ -n "$lm_extra_text" ]; then awk '{ printf "extra-%08d %s\n", NR, $0 }' "$lm_extra_text"; fi
+  } > data/local/lm/text
+  asr lm train --order "$lm_order" --smoothing "$lm_smoothing" data/local/lm/text data/local/lm/lm.arpa
+  for part in $(eval_sets); do
+    asr lm ppl --lm data/local/lm/lm.arpa "data/$part/text" | tee "data/local/lm/ppl_$part"
+  done
+fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  require 3 data/local/lm/text
+  for unit in $units; do
+    log "stage 4: $unit units into data/lang_$unit"
+    case $unit in
+      char) asr units train --type char data/train/text data/lang_char ;;
+      # the lexicon covers every LM word, so that the phone model can decode to all of them
+      phone) asr units train --type phone --no-stress data/local/lm/text data/lang_phone ;;
+      bpe) asr units train --type bpe --vocab-size "$bpe_vocab_size" data/train/text data/lang_bpe ;;
+      *) log "error: unknown unit type '$unit' (char, phone or bpe)"; exit 1 ;;
+    esac
+  done
+fi
+
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+  for unit in $units; do
+    log "stage 5: train a crnn on $unit units into exp/crnn_$unit"
+    require 2 data/train/feats.scp data/dev/feats.scp
+    require 4 "data/lang_$unit/tokens.txt"
+    asr train --config "$conf/train.yaml" --feature-config "$conf/fbank.conf" \
+      ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" \
+      --train data/train --valid data/dev --lang "data/lang_$unit" --out "exp/crnn_$unit"
+  done
+fi
+
+if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
+  require 3 data/local/lm/lm.arpa
+  summary=exp/summary.txt
+  printf '%-8s %-6s %-6s %8s %8s %8s\n' units set lm WER CER LM-OOV% > "$summary.tmp"
+  for unit in $units; do
+    model=exp/crnn_$unit
+    require 5 "$model/model.pt"
+    for part in $(eval_sets); do
+      require 2 "data/$part/feats.scp"
+      log "stage 6: decode data/$part with $model, without and with the LM"
+      asr decode --model "$model" --config "$conf/decode.yaml" --nj "$nj" --out "$model/decode_$part" "data/$part"
+      asr decode --model "$model" --config "$conf/decode.yaml" --nj "$nj" --lm data/local/lm/lm.arpa \
+        --out "$model/decode_${part}_lm" "data/$part"
+      oov=$(sed -n 's/.*(\([0-9.]*\)%).*/\1/p' "data/local/lm/ppl_$part")
+      for lm in no yes; do
+        dir=$model/decode_$part$([ $lm = yes ] && echo _lm)
+        asr score --cer "data/$part/text" "$dir/text" > "$dir/cer"
+        printf '%-8s %-6s %-6s %8s %8s %8s\n' "$unit" "$part" "$lm" \
+          "$(awk '/%WER/ { print $2 }' "$dir/wer")" "$(awk '/%CER/ { print $2 }' "$dir/cer")" "$oov" >> "$summary.tmp"
+      done
+    done
+  done
+  mv "$summary.tmp" "$summary"
+  log "stage 6: summary in $summary"
+  cat "$summary"
+fi
+
+log "done"
