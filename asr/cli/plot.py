@@ -1,4 +1,4 @@
-"""`asr plot`: figures. spectrogram | fbank | mfcc of one utterance."""
+"""`asr plot`: figures. spectrogram | fbank | mfcc of one utterance; curves of a training run."""
 
 from __future__ import annotations
 
@@ -50,3 +50,16 @@ def feature_plot_command(kind: str) -> click.Command:
 
 for _kind in ("spectrogram", "fbank", "mfcc"):
     plot.add_command(feature_plot_command(_kind))
+
+
+@plot.command("curves")
+@click.argument("model_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Image file [MODEL_DIR/curves.png].")
+def curves(model_dir: Path, out: Path | None) -> None:
+    """Plot the training curves (losses, validation CER/WER) of a model directory from its log.jsonl."""
+    from asr.training.curves import plot_curves
+
+    out = out or model_dir / "curves.png"
+    plot_curves(model_dir, out)
+    click.echo(f"asr plot curves: {model_dir / 'log.jsonl'} -> {out}")

@@ -1,0 +1,65 @@
+"""Training curves from a model directory's log.jsonl: losses and validation error rates per epoch."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from asr.errors import AsrError, where
+from asr.fileio import atomic_path
+
+
+def read_log(model_dir: str | os.PathLike) -> list[dict]:
+    """The per-epoch records `asr train` wrote (one JSON object per line)."""
+    path = Path(model_dir) / "log.jsonl"
+    if not path.is_file():
+        raise AsrError(f"{path}: missing; give a model directory written by asr train (after its first epoch)")
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise AsrError(f"{where(path, number)}: not a JSON record; the log is damaged") from None
+    if not records:
+        raise AsrError(f"{path}: no epoch recorded yet")
+    return records
+
+
+def plot_curves(model_dir: str | os.PathLike, path: str | os.PathLike, title: str | None = None) -> None:
+    """Left: train and valid CTC loss per token; right: greedy valid CER/WER (%), when validated."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = read_log(model_dir)
+    epochs = [r["epoch"] for r in records]
+    has_rates = any("wer" in r for r in records)
+    figure, axes = plt.subplots(1, 2 if has_rates else 1, figsize=(11 if has_rates else 6, 4), squeeze=False,
+                                constrained_layout=True)
+    try:
+        loss = axes[0][0]
+        for key in ("train_loss", "valid_loss"):
+            if any(key in r for r in records):
+                loss.plot(epochs, [r.get(key, float("nan")) for r in records], marker="o", label=key.split("_")[0])
+        loss.set_yscale("log")
+        loss.set_xlabel("epoch")
+        loss.set_ylabel("CTC loss per unit")
+        loss.legend()
+        if has_rates:
+            rates = axes[0][1]
+            for key in ("cer", "wer"):
+                rates.plot(epochs, [r.get(key, float("nan")) for r in records], marker="o", label=f"valid {key}")
+            rates.set_xlabel("epoch")
+            rates.set_ylabel("error rate (%), greedy")
+            rates.legend()
+        figure.suptitle(title or f"{Path(model_dir).name}: {len(records)} epochs, "
+                                 f"{records[-1].get('elapsed_s', 0.0):.0f} s")
+        suffix = os.path.splitext(os.fspath(path))[1].lstrip(".") or "png"
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, dpi=110, format=suffix)
+    finally:
+        plt.close(figure)
