@@ -8,6 +8,7 @@ marked "(asr)" in their comment.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -36,8 +37,13 @@ class FrameOptions:
 
     def validate(self) -> None:
         """Reject option values Kaldi would reject, with the offending name in the message."""
+        for name in ("sample_frequency", "frame_length", "frame_shift"):  # int(nan/inf) below would crash
+            if not math.isfinite(getattr(self, name)):
+                raise AsrError(f"{name}={getattr(self, name)} must be a finite number")
         if self.sample_frequency <= 0:
             raise AsrError(f"sample_frequency={self.sample_frequency} must be positive")
+        if self.seed < 0:
+            raise AsrError(f"seed={self.seed} must be >= 0 (it seeds numpy's generator)")
         if self.window_type not in WINDOW_TYPES:
             raise AsrError(f"window_type={self.window_type!r} is not one of {', '.join(WINDOW_TYPES)}")
         if self.window_size < 2:

@@ -54,14 +54,12 @@ def feature_window(window_type: str, size: int, blackman_coeff: float = 0.42) ->
 BLOCK_FRAMES = 256
 
 
-def frame_signal(signal: np.ndarray, opts: FrameOptions) -> np.ndarray:
-    """A read-only (frames, window_size) strided view of `signal` (any real dtype, no copy), reflected at
-    the edges when snip_edges is false: exactly Kaldi's ExtractWindow sample positions."""
+def framed_signal(signal: np.ndarray, opts: FrameOptions) -> tuple[np.ndarray, int]:
+    """(contiguous 1-D samples, frame count) such that frame t is samples [t*shift, t*shift + window_size):
+    the signal itself (snip_edges) or the signal reflected at both edges exactly like Kaldi's ExtractWindow."""
     size, shift = opts.window_size, opts.window_shift
     count = num_frames(len(signal), opts)
-    if count == 0:
-        return np.empty((0, size), dtype=signal.dtype)
-    if not opts.snip_edges:
+    if count and not opts.snip_edges:
         # frame t starts at t*shift + shift//2 - size//2; Kaldi reflects (s < 0 -> -s-1, s >= n -> 2n-1-s)
         left = size // 2 - shift // 2
         right = max(0, (count - 1) * shift - left + size - len(signal))
@@ -69,9 +67,21 @@ def frame_signal(signal: np.ndarray, opts: FrameOptions) -> np.ndarray:
             signal = np.pad(signal, (left, right), mode="symmetric")
         else:
             signal = np.pad(signal[-left:], (0, right), mode="symmetric")
-    signal = np.ascontiguousarray(signal)
-    step = signal.itemsize
-    return np.ndarray((count, size), signal.dtype, signal, 0, (shift * step, step))
+    return np.ascontiguousarray(signal), count
+
+
+def strided_frames(samples: np.ndarray, first: int, count: int, size: int, shift: int) -> np.ndarray:
+    """A read-only (count, size) view of contiguous `samples`, frame t starting at sample first + t*shift."""
+    step = samples.itemsize
+    view = np.ndarray((count, size), samples.dtype, samples, first * step, (shift * step, step))
+    view.flags.writeable = False
+    return view
+
+
+def frame_signal(signal: np.ndarray, opts: FrameOptions) -> np.ndarray:
+    """All frames as a (frames, window_size) strided view (no copy), Kaldi's sample positions."""
+    samples, count = framed_signal(signal, opts)
+    return strided_frames(samples, 0, count, opts.window_size, opts.window_shift)
 
 
 def windowed_blocks(signal: np.ndarray, opts: FrameOptions, *, raw_energy: bool | None,
@@ -83,49 +93,71 @@ def windowed_blocks(signal: np.ndarray, opts: FrameOptions, *, raw_energy: bool 
     after the window, ready for a real FFT; log_energy is None when `raw_energy` is None (no energy wanted),
     the energy before pre-emphasis and window when True, the windowed frame's energy when False. Buffers
     are reused between blocks (fresh large allocations cost page faults): consume each before the next.
+
+    Without dither, pre-emphasis runs once over each block's stretch of signal rather than once per frame
+    (frames overlap 2.5x): within a frame, (x[i] - m) - c (x[i-1] - m) = q[i] - (1 - c) m with
+    q = x[i] - c x[i-1] of the signal, so DC removal becomes one subtraction. Only the first sample of each
+    frame differs (Kaldi: x[0] -= c x[0]); it is fixed after windowing, where a window that is zero there
+    (povey, hanning) needs no fix.
     """
-    frames = frame_signal(signal, opts)
-    count, size = frames.shape
+    samples, count = framed_signal(signal, opts)
     if count == 0:
         return
+    size, shift = opts.window_size, opts.window_shift
     window = feature_window(opts.window_type, size, opts.blackman_coeff)
     coeff = opts.preemphasis_coefficient
     rng = np.random.default_rng(opts.seed) if opts.dither != 0.0 else None
     block = min(count, BLOCK_FRAMES)
     buffer = np.zeros((block, opts.padded_window_size))
-    centered = np.empty((block, size))
-    means = np.empty((block, 1))
+    # pre-emphasized samples: a block's stretch of signal, or (dither) a block of frames
+    emphasized = np.empty((block, size)) if rng is not None else np.empty((block - 1) * shift + size)
+    offsets = np.empty((block, 1))
     for start in range(0, count, block):
         stop = min(start + block, count)
         n = stop - start
-        view, body, work = frames[start:stop], buffer[:n, :size], centered[:n]
+        frames, body = strided_frames(samples, start * shift, n, size, shift), buffer[:n, :size]
         if rng is not None:
-            rng.standard_normal(out=work)
-            work *= opts.dither
-            work += view
-            view = work
+            noisy = rng.standard_normal((n, size))
+            noisy *= opts.dither
+            noisy += frames
+            frames = noisy
+            rows = emphasized[:n]
+            np.multiply(frames[:, :-1], -coeff, out=rows[:, 1:])
+            rows[:, 1:] += frames[:, 1:]
+            np.multiply(frames[:, 0], 1.0 - coeff, out=rows[:, 0])
+        else:
+            stretch = samples[start * shift:(stop - 1) * shift + size]
+            run = emphasized[:len(stretch)]
+            np.multiply(stretch[:-1], -coeff, out=run[1:])
+            run[1:] += stretch[1:]
+            run[0] = (1.0 - coeff) * stretch[0]
+            rows = strided_frames(run, 0, n, size, shift)
+        means = None
         if opts.remove_dc_offset:
-            np.add.reduce(view, axis=1, dtype=np.float64, out=means[:n, 0])
-            means[:n] *= 1.0 / size
-            np.subtract(view, means[:n], out=work)
-            view = work
-        log_energy = _log_energy(view, energy_floor) if raw_energy else None
-        if coeff != 0.0:
-            # x[i] -= coeff * x[i-1], and x[0] -= coeff * x[0]
-            np.multiply(view[:, :-1], -coeff, out=body[:, 1:])
-            body[:, 1:] += view[:, 1:]
-            np.multiply(view[:, 0], 1.0 - coeff, out=body[:, 0])
+            means = offsets[:n]
+            np.add.reduce(frames, axis=1, dtype=np.float64, out=means[:, 0])
+            means *= 1.0 / size
+        log_energy = None
+        if raw_energy:
+            energy = np.einsum("ij,ij->i", frames, frames, dtype=np.float64)
+            if means is not None:  # sum (x - m)^2 = sum x^2 - n m^2, exact for integer samples
+                energy -= size * means[:, 0] ** 2
+            log_energy = _log_energy(energy, energy_floor)
+        if means is not None:
+            np.subtract(rows, means * (1.0 - coeff), out=body)
             body *= window
         else:
-            np.multiply(view, window, out=body)
+            np.multiply(rows, window, out=body)
+        if rng is None and window[0] != 0.0:
+            first = frames[:, 0] if means is None else frames[:, 0] - means[:, 0]
+            body[:, 0] = window[0] * (1.0 - coeff) * first
         if raw_energy is False:
-            log_energy = _log_energy(body, energy_floor)
+            log_energy = _log_energy(np.einsum("ij,ij->i", body, body), energy_floor)
         yield slice(start, stop), buffer[:n], log_energy
 
 
-def _log_energy(frames: np.ndarray, energy_floor: float) -> np.ndarray:
-    """log(max(sum of squares, float32 eps)), floored at log(energy_floor) when that is positive."""
-    energy = np.einsum("ij,ij->i", frames, frames, dtype=np.float64)
+def _log_energy(energy: np.ndarray, energy_floor: float) -> np.ndarray:
+    """In place: log(max(energy, float32 eps)), floored at log(energy_floor) when that is positive."""
     np.maximum(energy, FLOAT32_EPSILON, out=energy)
     np.log(energy, out=energy)
     if energy_floor > 0.0:
