@@ -6,8 +6,9 @@ time, parameters and greedy WER/CER on the test set.
 
 Stages: prepare (asr.prepare.fsdd), character units, `asr train` (features computed from wav.scp once at
 start, then trained; timed as one wall-clock figure, as a user experiences it), greedy decoding of the test
-set with the trained model directory, scoring with asr.scoring. The test set is also the --valid set, for the
-per-epoch curve only: model.pt is the last epoch's weights, nothing is selected on the test set.
+set with the trained model directory, scoring with asr.scoring; then `asr average --last N` and the same
+scoring of the averaged weights. The test set is also the --valid set, for the per-epoch curve only: nothing
+is selected on the test set (the last epoch, and the fixed last N epochs).
 
 Threads are pinned to 1 (see BENCHMARKING.md); the machine is shared, so wall times are noisy: the load
 average is printed next to them.
@@ -36,16 +37,13 @@ def main() -> None:
     parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "data" / "fsdd"))
     parser.add_argument("--work", default="/tmp/asr-bench-fsdd")
     parser.add_argument("--config", default=str(REPO / "conf" / "train_fsdd.yaml"))
+    parser.add_argument("--average", type=int, default=5, help="also score the average of the last N epochs")
     parser.add_argument("extra", nargs="*", help="further `asr train` flags (after --)")
     args = parser.parse_args()
 
     import torch
 
-    from asr.decoding import greedy_search
     from asr.prepare.fsdd import prepare_fsdd
-    from asr.scoring import score_texts
-    from asr.training import load_model_dir
-    from asr.training.dataset import FeatureSpec, load_dataset
     from asr.units import train_tokenizer
 
     work = Path(args.work)
@@ -64,10 +62,38 @@ def main() -> None:
     wall = time.perf_counter() - start
     load_after = os.getloadavg()[0]
 
-    model = load_model_dir(out)
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    last = evaluate(out, test_dir)
+    subprocess.run([sys.executable, "-m", "asr", "average", str(out), "--last", str(args.average)], check=True,
+                   cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True)
+    averaged = evaluate(out, test_dir)
+
+    print(f"\n## FSDD official split, {last['model']} (torch {torch.__version__}, 1 thread, greedy)\n")
+    print("| train utts | test utts | params | epochs | `asr train` wall (s) | training s (log) | load avg "
+          "before/after | test WER %, last epoch | test WER %, average of last "
+          f"{args.average} | test CER %, last / averaged |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {len(texts)} | {last['utts']} | {last['params']:,} | {len(log)} | {wall:.0f} | "
+          f"{log[-1]['elapsed_s']:.0f} | {load_before:.1f}/{load_after:.1f} | {last['wer']:.2f} | "
+          f"{averaged['wer']:.2f} | {last['cer']:.2f} / {averaged['cer']:.2f} |")
+    print("\nvalid (= test) WER % per epoch: " + ", ".join(f"{r['epoch']}: {r.get('wer', float('nan')):.1f}"
+                                                       for r in log))
+    for name, result in (("last epoch", last), ("averaged", averaged)):
+        print(f"{name}: {result['summary']}; errors: " + "; ".join(result["errors"]))
+
+
+def evaluate(model_dir: Path, test_dir: Path) -> dict:
+    """Greedy WER/CER of the model directory's model.pt on `test_dir` (features as recorded in the model)."""
+    from asr.decoding import greedy_search
+    from asr.scoring import score_texts
+    from asr.training import load_model_dir
+    from asr.training.dataset import FeatureSpec, load_dataset
+
+    model = load_model_dir(model_dir)
     features = FeatureSpec(kind=model.feature_kind, options=model.feature_options, source="wav",
-                           dim=int(model.cmvn_stats.shape[1] - 1))
-    test = load_dataset(test_dir, model.tokenizer, features, model.model.subsampling, progress=False)
+                           dim=int(model.cmvn_stats.shape[1] - 1), flavor=model.feature_flavor)
+    test = load_dataset(test_dir, model.tokenizer, features, model.model.subsampling, progress=False,
+                        keep_too_short=True)
     refs = {u.key: u.text for u in test.utterances}
     hyps = {}
     for i in range(0, len(test.utterances), 64):
@@ -75,20 +101,9 @@ def main() -> None:
         for utt, log_probs in zip(batch, model.log_probs([model.normalize(u.feats) for u in batch])):
             hyps[utt.key] = model.tokenizer.decode(greedy_search(log_probs))
     wer, cer = score_texts(refs, hyps), score_texts(refs, hyps, cer=True)
-    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
-    params = sum(p.numel() for p in model.model.parameters())
-
-    print(f"\n## FSDD official split, {model.config.model} (torch {torch.__version__}, 1 thread)\n")
-    print("| train utts | test utts | params | epochs | `asr train` wall (s) | train s (sum) | load avg "
-          "before/after | test WER % | test CER % |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| {len(texts)} | {len(refs)} | {params:,} | {len(log)} | {wall:.0f} | {log[-1]['elapsed_s']:.0f} | "
-          f"{load_before:.1f}/{load_after:.1f} | {wer.error_rate:.2f} | {cer.error_rate:.2f} |")
-    print("\nper epoch: " + ", ".join(f"{r['epoch']}: {r.get('wer', float('nan')):.1f}" for r in log))
-    print(wer.summary())
-    errors = [u for u in wer.utterances if u.counts.errors]
-    for u in errors[:20]:
-        print(f"  {u.utt}: {refs[u.utt]} -> {hyps[u.utt]}")
+    return {"model": model.config.model, "params": sum(p.numel() for p in model.model.parameters()),
+            "utts": len(refs), "wer": wer.error_rate, "cer": cer.error_rate, "summary": wer.summary(),
+            "errors": [f"{u.utt}: {refs[u.utt]} -> {hyps[u.utt]}" for u in wer.utterances if u.counts.errors]}
 
 
 if __name__ == "__main__":

@@ -123,9 +123,10 @@ def compute_utterance_features(datadir, key: str, spec: FeatureSpec, speed: floa
 
 
 def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subsampling: int = 1,
-                 progress: bool = True) -> DataSet:
+                 progress: bool = True, keep_too_short: bool = False) -> DataSet:
     """Read every utterance with both features and text; skip (and count) those CTC cannot learn from:
-    no text, no units after encoding, or fewer output frames than the targets need."""
+    no text, no units after encoding, or (unless `keep_too_short`, as for scoring, where they count as errors)
+    fewer output frames than the targets need."""
     from tqdm import tqdm
 
     from asr.datadir import read_data_dir
@@ -159,7 +160,7 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
                            f"{spec.kind} options give {spec.dim} dims; pass the --feature-config the features "
                            f"were computed with, or recompute them")
         repeats = int(np.sum(targets[1:] == targets[:-1]))
-        if -(-len(feats) // subsampling) < len(targets) + repeats:
+        if -(-len(feats) // subsampling) < len(targets) + repeats and not keep_too_short:
             skipped["too_short"] += 1
             continue
         utterances.append(Utterance(key, feats, targets, text))

@@ -378,7 +378,7 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
         subsampling = config.subsampling if config.model == "crnn" else 1
         show = progress and context.is_main
         train_set = load_dataset(train_dir, tokenizer, spec, subsampling, show)
-        valid_set = load_dataset(valid_dir, tokenizer, spec, subsampling, show) \
+        valid_set = load_dataset(valid_dir, tokenizer, spec, subsampling, show, keep_too_short=True) \
             if valid_dir is not None and context.is_main else None
         stats = global_cmvn_stats(train_set.utterances) if config.cmvn == "global" else None
         normalize(train_set.utterances, stats, config.norm_vars)

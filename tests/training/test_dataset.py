@@ -77,6 +77,9 @@ def test_utterances_ctc_cannot_learn_are_skipped(corpus, tmp_path):
     data = load_dataset(train, tokenizer, spec, subsampling=16, progress=False)
     assert data.skipped["too_short"] > 0
     assert len(data.utterances) + data.skipped["too_short"] == len((train / "text").read_text().splitlines())
+    # validation and scoring keep them: there they are errors, not noise
+    kept = load_dataset(train, tokenizer, spec, subsampling=16, progress=False, keep_too_short=True)
+    assert len(kept.utterances) == len(data.utterances) + data.skipped["too_short"]
 
 
 def test_features_of_another_dimension_name_the_fix(corpus):
