@@ -70,3 +70,25 @@ def test_dither_fills_digital_silence():
     assert np.all(floored == np.log(float(np.finfo(np.float32).eps)))
     dithered = features.fbank(silent, 8000, dither=1.0)
     assert np.all(dithered > floored) and dithered.std() > 0
+
+
+@pytest.mark.parametrize("window_type", ["povey", "hamming", "hanning", "rectangular", "blackman"])
+def test_dither_path_is_the_same_pipeline(window_type, fsdd_waves):
+    """Dithered frames take a per-frame route; with vanishing dither it must give the undithered features."""
+    wave, rate = fsdd_waves[0]
+    for snip_edges in (True, False):
+        options = {"window_type": window_type, "snip_edges": snip_edges, "use_energy": True}
+        clean = features.fbank(wave, rate, dither=0.0, **options)
+        np.testing.assert_allclose(features.fbank(wave, rate, dither=1e-9, **options), clean, atol=1e-6)
+
+
+def test_constant_segments_with_dc_offset_match_kaldi(kaldi_reference):
+    """Frames of constant samples have zero energy after DC removal: Kaldi floors their log at float32 eps."""
+    wave = np.concatenate([np.full(1000, 1234.0), np.random.default_rng(2).normal(0, 500, 1000) - 20000,
+                           np.full(1200, -30000.0)])
+    for window_type in ("povey", "hamming"):
+        options = {"dither": 0.0, "energy_floor": 0.0, "use_energy": True, "window_type": window_type}
+        ours = features.mfcc(wave, 8000, **options)
+        reference = kaldi_reference("mfcc", wave, 8000, **options)
+        np.testing.assert_allclose(ours[:, 0], reference[:, 0], atol=1e-6)
+        assert ours[0, 0] == pytest.approx(np.log(np.finfo(np.float32).eps))
