@@ -63,7 +63,8 @@ def kaldi_options(kind: str) -> Callable[[Callable], Callable]:
     def decorate(command: Callable) -> Callable:
         for f in reversed(dataclasses.fields(cls)):
             flag = "--" + f.name.replace("_", "-")
-            help_text = f"{OPTION_HELP.get(f.name, '')} [Kaldi default: {str(f.default).lower() if isinstance(f.default, bool) else f.default}]"
+            default = str(f.default).lower() if isinstance(f.default, bool) else f.default
+            help_text = f"{OPTION_HELP.get(f.name, '')} [default: {default}]"
             command = click.option(flag, f.name, type=_option_type(hints[f.name], f.name), default=None,
                                    metavar="BOOL" if hints[f.name] is bool else None, help=help_text)(command)
         return command
@@ -102,7 +103,12 @@ def resolve_options(kind: str, flavor: str, config: Path | None, flags: dict[str
 def extraction_command(kind: str) -> click.Command:
     """`asr features KIND INPUTS...` for a data directory or plain audio files."""
 
-    @click.command(kind, context_settings={"show_default": True})
+    @click.command(kind, context_settings={"show_default": True},
+                   help=f"{kind} features of a Kaldi data directory (one INPUTS folder with wav.scp: writes feats.ark, "
+                        f"feats.scp, utt2num_frames and feats.conf into it, or into -o) or of audio files and globs "
+                        f"(-o). Options are Kaldi's (compute-{kind}-feats), with Kaldi's defaults; note dither=1.0 "
+                        f"(seeded by --seed): pass --dither=0 for noise-free features.",
+                   short_help=f"Kaldi {kind} of a data directory or audio files.")
     @click.argument("inputs", nargs=-1, required=True)
     @click.option("-o", "--out", type=click.Path(path_type=Path),
                   help="Data directory: output folder [the data directory]. Audio files: out.npy|.csv|.htk (one "
@@ -143,8 +149,6 @@ def extraction_command(kind: str) -> click.Command:
                                     audio=audio, file_format=file_format, progress=progress)
         click.echo(f"asr features {kind}: {summary.line()}")
 
-    command.__doc__ = (f"{kind} features of a Kaldi data directory (writes feats.ark, feats.scp, utt2num_frames, "
-                       f"feats.conf) or of audio files/globs (-o). Audio in the int16 range, as Kaldi.")
     return command
 
 

@@ -16,7 +16,8 @@ def plot() -> None:
 
 
 def feature_plot_command(kind: str) -> click.Command:
-    @click.command(kind)
+    @click.command(kind, help=f"Plot the {kind} of one AUDIO file (at its own sample rate unless "
+                              f"--sample-frequency); options as in `asr features {kind}`.")
     @click.argument("audio", type=click.Path(path_type=Path))
     @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
                   help="Image file (.png, .pdf, .svg).")
@@ -44,7 +45,6 @@ def feature_plot_command(kind: str) -> click.Command:
                       title=title or f"{audio.name}: {describe_plot(kind, opts)}")
         click.echo(f"asr plot {kind}: {feats.shape[0]} frames x {feats.shape[1]} -> {out}")
 
-    command.__doc__ = f"Plot the {kind} of one AUDIO file (at its own sample rate unless --sample-frequency)."
     return command
 
 
