@@ -25,6 +25,7 @@ from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 
+from asr.decoding import kernels
 from asr.decoding.hotwords import HotwordScorer
 from asr.decoding.lexicon import PronunciationTrie, word_prefixes
 from asr.decoding.options import DecodeOptions
@@ -278,7 +279,7 @@ class CTCDecoder:
         lp_all = check_log_probs(log_probs, self.num_units)
         o = self.options
         T, V = lp_all.shape
-        K, blank, prune = o.beam_size, o.blank, o.beam_prune_logp
+        K, blank, prune = int(o.beam_size), int(o.blank), float(o.beam_prune_logp)
         tree = _PrefixTree(self)
         lpx = np.full((T, V + 1), NEG_INF)  # column V: "no unit", the root's last unit
         lpx[:, :V] = lp_all
@@ -287,82 +288,50 @@ class CTCDecoder:
         if T:
             proposed[np.arange(T), lp_all.argmax(axis=1)] = True
         proposed[:, blank] = False
-        rows, cols = np.nonzero(proposed)
-        bounds = np.searchsorted(rows, np.arange(T + 1)).tolist()
-        sep = self.separator
+        frame_of, cols = np.nonzero(proposed)
+        cols = np.ascontiguousarray(cols)  # one compiled signature for `kernels.extend`
+        bounds = np.searchsorted(frame_of, np.arange(T + 1)).tolist()
+        sep = -1 if self.separator is None else self.separator
         stride = V + 1
 
         # the beam: node ids, their parents, log P(alignments ending in blank / in the last unit), last unit,
-        # LM/bonus terms
+        # LM/bonus terms, row_table row of the partial word
         nodes = np.zeros(1, dtype=np.int64)
         par = np.full(1, -1, dtype=np.int64)
         pb = np.zeros(1)
         pnb = np.full(1, NEG_INF)
         last = np.full(1, V, dtype=np.int64)
         fus = np.zeros(1)
-        rows = np.array([tree.row[0]], dtype=np.int64)  # row_table row of each entry's partial word
+        row_ids = np.array([tree.row[0]], dtype=np.int64)
         tree.pos[1] = 0
         for t in range(T):
-            lp = lpx[t]
-            live = proposed[t]
-            lp_last = lp[last]
-            ptot = np.logaddexp(pb, pnb)
-            new_pb = ptot + lp[blank]
-            new_pnb = pnb + lp_last
-            if sep is not None and live[sep]:  # `|` where no word can end (at the start, after `|`) is a blank
-                extra = np.where(last == sep, pb, np.where(nodes == 0, ptot, NEG_INF)) + lp[sep]
-                new_pb = np.logaddexp(new_pb, extra)
-            # a child already in the beam absorbs its parent's extension by the child's unit
-            held = live[last]
-            if held.any():
-                ppos = tree.pos[par + 1]
-                merge = np.flatnonzero((ppos >= 0) & held)
-                if merge.size:
-                    p = ppos[merge]
-                    src = np.where(last[p] == last[merge], pb[p], ptot[p]) + lp_last[merge]
-                    new_pnb[merge] = np.logaddexp(new_pnb[merge], src)
-            scores = np.logaddexp(new_pb, new_pnb) + fus
-            units = cols[bounds[t]:bounds[t + 1]]
-            cand = None
-            if units.size:
-                # a lower bound of the K-th best score after this frame: extensions below it cannot enter
-                kth = scores.max() + prune
-                if scores.size >= K:
-                    kth = max(kth, float(np.partition(scores, -K)[-K]))
-                ext = np.where(last[:, None] == units, pb[:, None], ptot[:, None]) + lp[units]
-                if sep is not None and live[sep]:
-                    ext[(last == sep) | (nodes == 0), np.flatnonzero(units == sep)] = NEG_INF
-                bound = (ext + (fus[:, None] + self.row_table[rows[:, None], units])).ravel()
-                cand = np.flatnonzero(bound > kth)
-            if cand is None or not cand.size:  # no prefix can change: the beam stays as it is
+            new_pb, new_pnb, scores, kth, cand_entry, cand_unit, cand_e, cand_bound = kernels.extend(
+                lpx[t], proposed[t], nodes, par, pb, pnb, last, fus, row_ids, self.row_table, tree.pos,
+                cols[bounds[t]:bounds[t + 1]], sep, blank, K, prune)
+            if not cand_entry.size:  # no prefix can change: the beam stays as it is
                 pb, pnb = new_pb, new_pnb
                 continue
-
-            if cand.size > K:  # best first, so the loop can stop at the first bound below the K-th score
-                cand = cand[np.argsort(-bound[cand], kind="stable")]
-            nc = units.size
-            bound_list = bound[cand].tolist()
-            e_list = ext.ravel()[cand].tolist()
-            node_list = nodes[cand // nc].tolist()
-            unit_list = units[cand % nc].tolist()
+            if cand_entry.size > K:  # best first, so the loop can stop at the first bound below the K-th score
+                order = np.argsort(-cand_bound, kind="stable")
+                cand_entry, cand_unit, cand_e, cand_bound = (cand_entry[order], cand_unit[order], cand_e[order],
+                                                             cand_bound[order])
+            bound_list = cand_bound.tolist()
+            e_list = cand_e.tolist()
+            node_list = nodes[cand_entry].tolist()
+            unit_list = cand_unit.tolist()
             n_before = len(tree.node)
             pos = tree.pos
             kids = tree.kids
-            fus_list = tree.fus
-            new_ids: list[int] = []
-            new_par: list[int] = []
-            new_unit: list[int] = []
-            new_e: list[float] = []
+            new: list[tuple[int, int, int, float, float, int]] = []  # node, parent, unit, e, fus, row
             new_s: list[float] = []
-            for i in range(len(cand)):
+            for i in range(len(bound_list)):
                 if i and i % K == 0:  # tighten the bound with the scores found so far
                     pool = np.concatenate([scores, new_s])
                     if pool.size >= K:
                         kth = max(kth, float(np.partition(pool, -K)[-K]))
                 if bound_list[i] <= kth:
                     break
-                node, unit = node_list[i], unit_list[i]
-                e = e_list[i]
+                node, unit, e = node_list[i], unit_list[i], e_list[i]
                 entries = kids.get(node * stride + unit)
                 if entries is None:
                     entries = tree.expand(node, unit)
@@ -374,33 +343,15 @@ class CTCDecoder:
                     if child < 0:
                         child = tree.make(node, unit, entry)
                     elif child < n_before and pos[child + 1] >= 0:
-                        continue  # in the beam: merged above
-                    new_ids.append(child)
-                    new_par.append(node)
-                    new_unit.append(unit)
-                    new_e.append(e)
+                        continue  # in the beam: merged by `extend`
+                    new.append((child, node, unit, e, entry[0], tree.row[child]))
                     new_s.append(s)
-            if not new_ids:
+            if not new:
                 pb, pnb = new_pb, new_pnb
                 continue
-
-            all_scores = np.concatenate([scores, new_s])
-            best = all_scores.max()
-            keep = np.flatnonzero(all_scores >= best + prune)
-            if keep.size > K:
-                keep = keep[np.argpartition(-all_scores[keep], K - 1)[:K]]
-            new_arr = np.asarray(new_ids, dtype=np.int64)
-            tree.pos[nodes + 1] = -1
-            nodes = np.concatenate([nodes, new_arr])[keep]
-            par = np.concatenate([par, new_par])[keep]
-            pb = np.concatenate([new_pb, np.full(new_arr.size, NEG_INF)])[keep]
-            pnb = np.concatenate([new_pnb, new_e])[keep]
-            last = np.concatenate([last, new_unit])[keep]
-            fus = np.concatenate([fus, [fus_list[c] for c in new_ids]])[keep]
-            rows = np.concatenate([rows, [tree.row[c] for c in new_ids]])[keep]
-            tree.pos[nodes + 1] = np.arange(nodes.size)
-            entered = new_arr[keep[keep >= new_pb.size] - new_pb.size]
-            tree.emit[entered[tree.emit[entered] < 0]] = t
+            nodes, par, pb, pnb, last, fus, row_ids = kernels.select(
+                nodes, par, new_pb, new_pnb, last, fus, row_ids, scores, np.array(new, dtype=np.float64),
+                tree.pos, tree.emit, t, K, prune)
         return tree.finish(nodes, np.logaddexp(pb, pnb), lp_all, o)
 
 
