@@ -8,6 +8,7 @@ marked "(asr)" in their comment.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -55,17 +56,17 @@ class FrameOptions:
         if not 0.0 <= self.preemphasis_coefficient <= 1.0:
             raise AsrError(f"preemphasis_coefficient={self.preemphasis_coefficient} must be in [0, 1]")
 
-    @property
+    @functools.cached_property
     def window_size(self) -> int:
         """Samples per frame, truncated like Kaldi's WindowSize()."""
         return int(self.sample_frequency * 0.001 * self.frame_length)
 
-    @property
+    @functools.cached_property
     def window_shift(self) -> int:
         """Samples per shift, truncated like Kaldi's WindowShift()."""
         return int(self.sample_frequency * 0.001 * self.frame_shift)
 
-    @property
+    @functools.cached_property
     def padded_window_size(self) -> int:
         """FFT length: the window size, or the next power of two."""
         size = self.window_size

@@ -175,6 +175,6 @@ def to_signal(waveform: np.ndarray, opts: FrameOptions) -> np.ndarray:
         signal = signal.reshape(-1)
     if signal.ndim != 1:
         raise ValueError(f"waveform must be 1-D (one channel), got shape {signal.shape}")
-    if not np.issubdtype(signal.dtype, np.floating) and not np.issubdtype(signal.dtype, np.integer):
+    if signal.dtype.kind not in "fiu":
         raise ValueError(f"waveform must be real numbers, got dtype {signal.dtype}")
     return signal * INT16_SCALE if opts.normalized else signal
