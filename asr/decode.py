@@ -9,14 +9,15 @@
         wer, per_utt, per_spk, confusions   when the data directory has `text` (asr.scoring)
 
 Features come from the data directory's feats.scp when it matches what the model was trained on (same dimension,
-and the same values as the model's own feature options give on a spot-checked utterance), else they are computed
-from wav.scp with the options stored in the model directory; the model's CMVN is applied either way. Utterances
+and the model's options in the feats.conf beside it, or, without one, the values the model's options give on a
+spot-checked utterance), else they are computed from wav.scp with the options stored in the model directory; the
+model's CMVN is applied either way. Utterances
 are sorted by length and batched (padding + lengths) for the network; the CTC search then runs per utterance, in
 `nj` worker processes when asked.
 
 Greedy decoding (`greedy`, or `beam_size` 1) takes the best unit of every frame. Its words and word times come
 from the same word logic as the beam search: the search runs over the best path made certain (its units get
-probability 1), which has exactly one labelling, the greedy one.
+probability 1, one row per run of equal units), which has exactly one labelling, the greedy one.
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 import numpy as np
 
 from asr.config import build_config, config_to_dict, read_config_file
-from asr.decoding import CTCDecoder, DecodeOptions, Hypothesis
+from asr.decoding import CTCDecoder, DecodeOptions, Hypothesis, WordTiming
 from asr.errors import AsrError
 from asr.fileio import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
+FEATS_CONF = "feats.conf"  # the options `asr features` wrote beside feats.scp (Kaldi conf)
 CERTAIN_LOGP = -1.0e4  # log-probability of the units off the best path, in the greedy search's input
 PENDING_PER_JOB = 64  # utterances queued per search process before the acoustic loop waits for results
 
@@ -138,12 +140,16 @@ class Searcher:
                            f"{self.num_units} units; decode with the lang dir the model was trained with")
         if not self.greedy:
             return self.decoder.decode(log_probs)
-        best = log_probs.argmax(axis=1) if len(log_probs) else np.zeros(0, dtype=np.int64)
-        certain = np.full(log_probs.shape, CERTAIN_LOGP)
-        certain[np.arange(len(best)), best] = 0.0
+        # the best path, one row per run of equal best units, made certain; word times map back to frames
+        best = log_probs.argmax(axis=1)
+        starts = np.flatnonzero(np.diff(best, prepend=-1)) if len(best) else np.zeros(0, dtype=np.int64)
+        stops = np.append(starts[1:], len(best))
+        certain = np.full((len(starts), self.num_units), CERTAIN_LOGP)
+        certain[np.arange(len(starts)), best[starts]] = 0.0
+        hyp = self.decoder.decode(certain)[0]
         path_score = float(log_probs[np.arange(len(best)), best].sum())
-        return [dataclasses.replace(h, score=path_score, acoustic_score=path_score)
-                for h in self.decoder.decode(certain)[:1]]
+        words = [WordTiming(w.word, int(starts[w.start_frame]), int(stops[w.end_frame - 1])) for w in hyp.words]
+        return [dataclasses.replace(hyp, score=path_score, acoustic_score=path_score, words=words)]
 
 
 def check_lang(model_tokens: Sequence[str], tokenizer: Any, lang_dir: str | os.PathLike) -> None:
@@ -198,10 +204,21 @@ def model_posteriors(model: Any, feats: Sequence[np.ndarray]) -> list[np.ndarray
     return out
 
 
-def input_dim(model: Any) -> int:
-    from asr.features import feature_dim, make_options
+def model_feature_options(model: Any, path: str | os.PathLike | None = None) -> Any:
+    """The model's feature options dataclass (kind and flavor as stored), or those of conf file `path` read as
+    options of the model's kind (an option that kind does not have raises AsrError)."""
+    from asr.features import make_options
 
-    return feature_dim(make_options(model.feature_kind, model.feature_options))
+    flavor = getattr(model, "feature_flavor", "kaldi")  # model directories from before flavors are kaldi
+    if path is not None:
+        return make_options(model.feature_kind, path=os.fspath(path), flavor=flavor)
+    return make_options(model.feature_kind, model.feature_options, flavor=flavor)
+
+
+def input_dim(model: Any) -> int:
+    from asr.features import feature_dim
+
+    return feature_dim(model_feature_options(model))
 
 
 # --------------------------------------------------------------------------------------------- data directories
@@ -229,8 +246,9 @@ def default_out_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike) -
 
 
 def _feats_mismatch(model: Any, data: Any, keys: list[str], allow_pipes: bool, allow_resample: bool) -> str | None:
-    """Why feats.scp cannot feed this model (None: it can). Checks the dimension, then recomputes the first
-    utterance's features from its audio with the model's options and compares them."""
+    """Why feats.scp cannot feed this model (None: it can). Checks the dimension, then the options in the
+    feats.conf `asr features` writes beside it; without one, recomputes the first utterance's features from its
+    audio with the model's options and compares them."""
     from asr.datadir import load_utterance_audio
     from asr.kaldi_io import matrix_shape, read_matrix
 
@@ -239,6 +257,15 @@ def _feats_mismatch(model: Any, data: Any, keys: list[str], allow_pipes: bool, a
     shape = matrix_shape(data.feats_scp[key])
     if len(shape) != 2 or shape[1] != dim:
         return f"feats.scp has {shape[-1]}-dim features but the model takes {dim}-dim {model.feature_kind}"
+    conf = (data.path or Path(".")) / FEATS_CONF
+    if conf.is_file():
+        try:
+            theirs = config_to_dict(model_feature_options(model, conf))
+        except AsrError as e:
+            return f"{FEATS_CONF} does not hold the model's {model.feature_kind} options ({e})"
+        ours = config_to_dict(model_feature_options(model))
+        differ = [f"{k}={theirs[k]} (model: {ours[k]})" for k in ours if theirs[k] != ours[k]]
+        return f"{FEATS_CONF} differs from the model's options: {', '.join(differ)}" if differ else None
     if not data.wav_scp:
         return None
     try:
@@ -247,10 +274,8 @@ def _feats_mismatch(model: Any, data: Any, keys: list[str], allow_pipes: bool, a
     except AsrError as e:
         logger.info("cannot spot-check feats.scp against the audio (%s); trusting its dimension", e)
         return None
-    from asr.features import compute_features
-
-    ours = compute_features(model.feature_kind, wave, rate, model.feature_options)
-    theirs = np.asarray(read_matrix(data.feats_scp[key]), dtype=np.float64)
+    ours = model.compute_features(wave, rate)  # both with the model's CMVN, so the scale is known
+    theirs = model.normalize(np.asarray(read_matrix(data.feats_scp[key]), dtype=np.float64))
     if ours.shape != theirs.shape:
         return (f"utterance {key}: feats.scp has {theirs.shape[0]} frames, the model's feature options give "
                 f"{ours.shape[0]}")

@@ -333,5 +333,5 @@ class _CallableModule(types.ModuleType):
 
 sys.modules[__name__].__class__ = _CallableModule
 
-__all__ = ["AudioFile", "FORMATS", "Transcriber", "Transcript", "Word", "format_srt", "format_transcript", "format_transcripts",
-           "transcribe", "word_gap_cut"]
+__all__ = ["AudioFile", "FORMATS", "Transcriber", "Transcript", "Word", "format_srt", "format_transcript",
+           "format_transcripts", "transcribe", "word_gap_cut"]

@@ -154,37 +154,47 @@ def test_nj_processes_give_the_same_hypotheses(tone, tmp_path):
 
 
 def _write_feats(data: Path, options: dict) -> None:
+    """feats.scp as another tool would write it: no feats.conf saying how."""
+    import soundfile as sf
+
     with ArkWriter(data / "feats.ark", data / "feats.scp") as writer:
         for key, value in read_kaldi_map(data / "wav.scp").items():
-            import soundfile as sf
-
             wave, rate = sf.read(value, dtype="float32")
             writer.write(key, compute_features("fbank", wave * 32768.0, rate, options).astype(np.float32))
 
 
-def test_feats_scp_is_used_only_when_it_matches_the_model(tone, tmp_path, caplog):
+@pytest.mark.parametrize("writer", ["asr features", "other tool"])
+def test_feats_scp_is_used_only_when_it_matches_the_model(tone, tmp_path, caplog, writer):
+    """`asr features` leaves feats.conf beside feats.scp, which is compared with the model's options; for
+    features from elsewhere the first utterance is recomputed from its audio and compared."""
+    from asr.features import make_options
+    from asr.features.runner import extract_data_dir
+
+    def features(folder: Path, **options) -> None:
+        shutil.copytree(data, folder)
+        if writer == "asr features":
+            extract_data_dir(folder, "fbank", make_options("fbank", {"sample_frequency": 8000, **options}),
+                             progress=False)
+        else:
+            _write_feats(folder, options)
+
     model_dir, data = tone
-    own = tmp_path / "own"
-    shutil.copytree(data, own)
-    _write_feats(own, {"dither": 0.0})
-    result = decode_data_dir(model_dir, own, tmp_path / "o1", config=quiet(), progress=False)
+    features(tmp_path / "own", dither=0.0)
+    result = decode_data_dir(model_dir, tmp_path / "own", tmp_path / "o1", config=quiet(), progress=False)
     assert result.feats_source == "feats" and result.report.totals.errors == 0
 
     other = tmp_path / "other"  # same dimension, other options: recomputed from wav.scp, with a warning
-    shutil.copytree(data, other)
-    _write_feats(other, {"dither": 0.0, "low_freq": 600.0})
+    features(other, dither=0.0, low_freq=600.0)
     result = decode_data_dir(model_dir, other, tmp_path / "o2", config=quiet(), progress=False)
     assert result.feats_source == "wav" and result.report.totals.errors == 0
-    assert "differs from the model's fbank options" in caplog.text
-    with pytest.raises(AsrError, match=r"feats\.scp: .*differs"):
+    reason = "low_freq=600.0 (model: 20.0)" if writer == "asr features" else "differs from the model's fbank options"
+    assert reason in caplog.text
+    with pytest.raises(AsrError, match=re.escape(f"{other / 'feats.scp'}: ")):
         decode_data_dir(model_dir, other, tmp_path / "o3", config=quiet(feats_source="feats"), progress=False)
 
     no_wav = tmp_path / "no_wav"  # other dimension and no audio to fall back on
-    no_wav.mkdir()
-    _write_feats(other, {"dither": 0.0, "num_mel_bins": 30})
-    for name in ("feats.scp", "feats.ark", "text", "utt2spk"):
-        shutil.copy(other / name, no_wav / name)
-    (no_wav / "feats.scp").write_text((other / "feats.scp").read_text())
+    features(no_wav, dither=0.0, num_mel_bins=30)
+    (no_wav / "wav.scp").unlink()
     with pytest.raises(AsrError, match=r"no_wav/feats\.scp: feats\.scp has 30-dim features but the model takes 23"):
         decode_data_dir(model_dir, no_wav, tmp_path / "o4", config=quiet(), progress=False)
 
