@@ -95,7 +95,8 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             line = f":{mark.line + 1}" if mark is not None else ""
-            raise AsrError(f"{path}{line}: invalid YAML ({getattr(e, 'problem', e)}); fix the syntax") from None
+            problem = " ".join(str(getattr(e, "problem", None) or e).split())  # one line, as every user error
+            raise AsrError(f"{path}{line}: invalid YAML ({problem}); fix the syntax") from None
         if data is None:
             return {}
         if not isinstance(data, dict):

@@ -160,6 +160,10 @@ class PhoneTokenizer(Tokenizer):
             if not prons:
                 raise AsrError(f"word {word!r} has no pronunciation (not in lexicon.txt nor the CMU dictionary); "
                                f"add it to lexicon.txt or train the units with --oov spell")
+            unknown = [p for p in prons[0] if p not in self.token_to_id]
+            if unknown:  # a tokens.txt of another phone set: the lang dir does not belong together
+                raise AsrError(f"word {word!r} is pronounced with phones {unknown} that tokens.txt lacks; use the "
+                               f"lang dir's own tokens.txt or retrain the units")
             ids.extend(self.token_to_id[p] for p in prons[0])
         return ids
 

@@ -127,7 +127,7 @@ def read_tokens(path: str | os.PathLike) -> list[str]:
         if not line.strip():
             continue
         fields = line.split()
-        if len(fields) != 2 or not fields[1].isdigit():
+        if len(fields) != 2 or not (fields[1].isascii() and fields[1].isdigit()):  # not '²', which int() refuses
             raise AsrError(f"{where(path, number)}: expected `unit id`, got {line!r}")
         if int(fields[1]) != len(tokens):
             raise AsrError(f"{where(path, number)}: id {fields[1]} out of order, expected {len(tokens)}; "
@@ -148,12 +148,18 @@ def read_units_yaml(lang_dir: Path) -> tuple[str, dict[str, Any]]:
     except OSError as e:
         raise AsrError(f"{path}: cannot read ({e.strerror}); is {lang_dir} a lang dir from `asr units train`?") \
             from None
+    except UnicodeDecodeError as e:
+        raise AsrError(f"{path}: not UTF-8 (byte {e.start}); rerun `asr units train`") from None
     except yaml.YAMLError as e:
-        raise AsrError(f"{path}: invalid YAML ({e}); rerun `asr units train`") from None
+        raise AsrError(f"{path}: invalid YAML ({' '.join(str(e).split())}); rerun `asr units train`") from None
     kind = data.get("kind") if isinstance(data, dict) else None
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise AsrError(f"{path}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    return kind, dict(data.get("options") or {})
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        raise AsrError(f"{path}: options must be a mapping of option: value, got {options!r}; rerun "
+                       f"`asr units train`")
+    return kind, dict(options)
 
 
 def tokenizer_class(kind: str) -> type[Tokenizer]:
@@ -174,4 +180,9 @@ def load_tokenizer(lang_dir: str | os.PathLike) -> Tokenizer:
         options = build_config(cls.options_class, overrides=options)
     except AsrError as e:
         raise AsrError(f"{lang_dir / UNITS_FILE}: {e}") from None
-    return cls.load(lang_dir, tokens, options)
+    try:
+        return cls.load(lang_dir, tokens, options)
+    except AsrError as e:  # e.g. tokens.txt of another kind: the message must say which lang dir
+        if str(lang_dir) in str(e):
+            raise
+        raise AsrError(f"{lang_dir}: {e}") from None
