@@ -196,14 +196,15 @@ class CTCDecoder:
         self._close_memo: dict[tuple, tuple | None] = {}
         # Per partial word, a row over units: how much extending by the unit can change the LM/bonus terms at
         # most (-inf: the lexicon forbids it). Rows live in one growing table so the beam gathers them at once.
-        self._row_ids: dict[Any, int] = {}
+        self.partials: dict[Any, tuple[int, float]] = {}
         self.row_table = np.zeros((0, self.num_units))
 
-    def row_id(self, partial: Any) -> int:
-        """The row of `row_table` bounding the children of a prefix whose current word is `partial`."""
-        row_id = self._row_ids.get(partial)
-        if row_id is not None:
-            return row_id
+    def partial_info(self, partial: Any) -> tuple[int, float]:
+        """(row of `row_table` bounding the children, terms of the word being spelled) of a prefix whose current
+        word is `partial`; memoised in `partials`."""
+        info = self.partials.get(partial)
+        if info is not None:
+            return info
         row = self.gain_bound.copy()
         if self.kind == "phone":
             trie = self.trie
@@ -224,14 +225,14 @@ class CTCDecoder:
                     row[unit] = NEG_INF
                 elif not self.starts_word[unit] and known is not None and not penalised and spelled not in known:
                     row[unit] += self.options.unk_penalty
-        if len(self._row_ids) == self.row_table.shape[0]:
+        if len(self.partials) == self.row_table.shape[0]:
             grown = np.zeros((max(16, 2 * self.row_table.shape[0]), self.num_units))
             grown[:self.row_table.shape[0]] = self.row_table
             self.row_table = grown
-        row_id = len(self._row_ids)
-        self.row_table[row_id] = row
-        self._row_ids[partial] = row_id
-        return row_id
+        info = (len(self.partials), 0.0 if self.kind == "phone" else self._partial_score(partial))
+        self.row_table[info[0]] = row
+        self.partials[partial] = info
+        return info
 
     # --- word-level scoring -------------------------------------------------------------------------------
 
@@ -261,7 +262,7 @@ class CTCDecoder:
         self._close_memo[key] = result
         return result
 
-    def partial_score(self, partial: str) -> float:
+    def _partial_score(self, partial: str) -> float:
         """Terms of a word still being spelled: the LM's unknown-word penalty if no LM word starts so, and the
         hotword share."""
         score = 0.0
@@ -302,7 +303,7 @@ class CTCDecoder:
         pnb = np.full(1, NEG_INF)
         last = np.full(1, V, dtype=np.int64)
         fus = np.zeros(1)
-        row_ids = np.array([tree.row[0]], dtype=np.int64)
+        row_ids = np.array([self.partial_info(tree.node[0][2])[0]], dtype=np.int64)
         tree.pos[1] = 0
         for t in range(T):
             new_pb, new_pnb, scores, kth, cand_entry, cand_unit, cand_e, cand_bound = kernels.extend(
@@ -344,7 +345,7 @@ class CTCDecoder:
                         child = tree.make(node, unit, entry)
                     elif child < n_before and pos[child + 1] >= 0:
                         continue  # in the beam: merged by `extend`
-                    new.append((child, node, unit, e, entry[0], tree.row[child]))
+                    new.append((child, node, unit, e, entry[0], entry[5]))
                     new_s.append(s)
             if not new:
                 pb, pnb = new_pb, new_pnb
@@ -380,14 +381,12 @@ class _PrefixTree:
         self.emit = np.full(cap, -1, dtype=np.int64)
         self.pos = np.full(cap + 1, -1, dtype=np.int64)
         self.node: list[tuple[int, int, Any, _WordState, int]] = []
-        self.fus: list[float] = []
-        self.row: list[int] = []  # decoder.row_table row of the node's partial word
         self.kids: dict[int, list[list]] = {}
         start = decoder.lm.begin() if decoder.lm is not None else ()
         root_partial = PronunciationTrie.ROOT if decoder.kind == "phone" else ""
-        self._add(-1, -1, root_partial, _WordState(start, (), 0.0, 0.0, 0.0, None), -1, 0.0)
+        self._add(-1, -1, root_partial, _WordState(start, (), 0.0, 0.0, 0.0, None), -1)
 
-    def _add(self, parent: int, unit: int, partial: Any, ws: _WordState, word_first: int, fus: float) -> int:
+    def _add(self, parent: int, unit: int, partial: Any, ws: _WordState, word_first: int) -> int:
         """A new node; word_first -2 means "this node starts the word"."""
         i = len(self.node)
         if i >= self.emit.size:
@@ -395,55 +394,53 @@ class _PrefixTree:
             self.emit = np.concatenate([self.emit, np.full(grow, -1, dtype=np.int64)])
             self.pos = np.concatenate([self.pos, np.full(grow, -1, dtype=np.int64)])
         self.node.append((parent, unit, partial, ws, i if word_first == -2 else word_first))
-        self.fus.append(fus)
-        self.row.append(self.d.row_id(partial))
         return i
 
-    def _fus(self, ws: _WordState, partial: Any) -> float:
-        fus = ws.word_score + ws.phrase_credit
-        if partial and self.d.kind != "phone":
-            fus += self.d.partial_score(partial)
-        return fus
+    def _entry(self, partial: Any, ws: _WordState | None, word_first: int) -> list | None:
+        """A would-be child: [LM/bonus terms, node id (-1 until made), partial, word state, word_first, row]."""
+        if ws is None:  # closes a word the lexicon does not have
+            return None
+        info = self.d.partials.get(partial) or self.d.partial_info(partial)
+        return [ws.word_score + ws.phrase_credit + info[1], -1, partial, ws, word_first, info[0]]
 
     def expand(self, node: int, unit: int) -> list[list]:
-        """The would-be children of `node` by `unit` as [LM/bonus terms, node id or -1 until made, partial,
-        word state, word_first] (none where the lexicon forbids it); cached. A child is made (`make`) only once
-        its score can enter the beam, so hopeless prefixes cost one cached score, not a node."""
+        """The would-be children of `node` by `unit` (none where the lexicon forbids it), cached in `kids`.
+        A child is made (`make`) only once its score can enter the beam, so a hopeless prefix costs one cached
+        score, not a node."""
         d = self.d
         _, _, partial, ws, first = self.node[node]
         prefixes = d.lexicon_prefixes
-        specs: list[tuple[Any, _WordState | None, int]] = []
+        entries: list[list | None] = []
         if d.kind == "phone":
             trie = d.trie
             nxt = trie.children[partial].get(unit)
             if nxt is not None:
-                specs.append((nxt, ws, -2 if partial == trie.ROOT else first))
+                entries.append(self._entry(nxt, ws, -2 if partial == trie.ROOT else first))
             if partial != trie.ROOT and trie.words[partial]:
                 start = trie.children[trie.ROOT].get(unit)
                 if start is not None:
-                    specs.extend((start, self._closed(ws, w, first, node), -2) for w in trie.words[partial])
+                    entries.extend(self._entry(start, self._closed(ws, w, first, node), -2)
+                                   for w in trie.words[partial])
         elif unit == d.separator:
             if partial:
-                specs.append(("", self._closed(ws, partial, first, node), -1))
+                entries.append(self._entry("", self._closed(ws, partial, first, node), -1))
             else:  # only after an unknown unit, which spells nothing: no word to close
-                specs.append(("", ws, -1))
+                entries.append(self._entry("", ws, -1))
         elif d.starts_word[unit]:
             piece = d.pieces[unit]
             if not piece or prefixes is None or piece in prefixes:
-                specs.append((piece, self._closed(ws, partial, first, node) if partial else ws, -2))
+                entries.append(self._entry(piece, self._closed(ws, partial, first, node) if partial else ws, -2))
         else:
             spelled = partial + d.pieces[unit]
             if prefixes is None or spelled in prefixes:
-                specs.append((spelled, ws, -2 if first < 0 else first))
-        entries = [[self._fus(child_ws, child_partial), -1, child_partial, child_ws, child_first]
-                   for child_partial, child_ws, child_first in specs if child_ws is not None]
-        self.kids[node * self.stride + unit] = entries
-        return entries
+                entries.append(self._entry(spelled, ws, -2 if first < 0 else first))
+        result = [e for e in entries if e is not None]
+        self.kids[node * self.stride + unit] = result
+        return result
 
     def make(self, node: int, unit: int, entry: list) -> int:
         """Make the child that `entry` (from `expand`) describes."""
-        fus, _, partial, ws, word_first = entry
-        entry[1] = self._add(node, unit, partial, ws, word_first, fus)
+        entry[1] = self._add(node, unit, entry[2], entry[3], entry[4])
         return entry[1]
 
     def _closed(self, ws: _WordState, word: str, first: int, last: int) -> _WordState | None:
