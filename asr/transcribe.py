@@ -43,7 +43,8 @@ from asr.errors import AsrError
 
 logger = logging.getLogger(__name__)
 
-FORMATS = ("text", "json", "srt", "ctm")
+EXTENSIONS = {"text": ".txt", "json": ".json", "srt": ".srt", "ctm": ".ctm"}  # --output-dir file per format
+FORMATS = tuple(EXTENSIONS)
 SRT_MAX_WORDS = 12  # words per subtitle cue
 SRT_MAX_S = 5.0  # longest cue
 SRT_PAUSE_S = 0.6  # a silence this long starts a new cue
@@ -301,6 +302,16 @@ def format_transcripts(transcripts: Sequence[Transcript], fmt: str) -> str:
     return "".join(format_transcript(t, fmt, several=len(transcripts) > 1) for t in transcripts)
 
 
+def write_transcript(transcript: Transcript, fmt: str, output_dir: str | os.PathLike) -> Path:
+    """Write one file's result to output_dir/<file name without extension>.<txt|json|srt|ctm>, atomically."""
+    from asr.fileio import write_text_atomic
+
+    target = Path(output_dir) / (Path(transcript.source).stem + EXTENSIONS[fmt])
+    write_text_atomic(target, format_transcript(transcript, fmt))
+    logger.info("%s -> %s", transcript.source, target)
+    return target
+
+
 def format_ctm(transcript: Transcript) -> str:
     name = Path(transcript.source).stem
     return "".join(f"{name} 1 {w.start:.2f} {w.end - w.start:.2f} {w.word}\n" for w in transcript.words)
@@ -334,4 +345,4 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["AudioFile", "FORMATS", "Transcriber", "Transcript", "Word", "format_srt", "format_transcript",
-           "format_transcripts", "transcribe", "word_gap_cut"]
+           "format_transcripts", "transcribe", "word_gap_cut", "write_transcript"]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from asr.cli.decode import SEARCH_HELP, config_flags
 from asr.decode import InferenceConfig
 from asr.decoding import DecodeOptions
+from asr.transcribe import FORMATS
 
 TRANSCRIBE_RUN_FIELDS = ("greedy", "device", "num_threads", "chunk_length_s", "chunk_context_s")
-EXTENSIONS = {"text": ".txt", "json": ".json", "srt": ".srt", "ctm": ".ctm"}
 
 
 @click.command()
@@ -25,7 +23,7 @@ EXTENSIONS = {"text": ".txt", "json": ".json", "srt": ".srt", "ctm": ".ctm"}
               help="File of words/phrases to boost, one per line.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="YAML (or Kaldi-style) file of decoding options, e.g. conf/decode.yaml; flags override it.")
-@click.option("--format", "fmt", type=click.Choice(list(EXTENSIONS)), default="text", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text: one line per file (`file<TAB>text`, or just the text for one file); json: JSON Lines "
                    "with word times; srt: subtitles; ctm: `name 1 start duration word`.")
 @click.option("--output-dir", type=click.Path(file_okay=False), default=None,
@@ -51,8 +49,7 @@ def transcribe(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwor
     from tqdm import tqdm
 
     from asr.decode import load_decode_config, read_hotwords
-    from asr.fileio import write_text_atomic
-    from asr.transcribe import Transcriber, format_transcript
+    from asr.transcribe import Transcriber, format_transcript, write_transcript
 
     options, config = load_decode_config(config_path, overrides)
     transcriber = Transcriber(model_dir, lm=lm_path, lang_dir=lang_dir,
@@ -64,6 +61,4 @@ def transcribe(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwor
         if output_dir is None:
             click.echo(format_transcript(transcript, fmt, several=len(audio) > 1), nl=False)
         else:
-            target = Path(output_dir) / (Path(path).stem + EXTENSIONS[fmt])
-            write_text_atomic(target, format_transcripts([transcript], fmt))
-            tqdm.write(f"{path} -> {target}")
+            write_transcript(transcript, fmt, output_dir)
