@@ -17,6 +17,11 @@ from asr.config import build_config
 from asr.errors import AsrError
 
 WINDOW_TYPES = ("povey", "hamming", "hanning", "rectangular", "blackman")
+# Bounds far beyond any speech setting, so a hostile conf or features.yaml (`--num-mel-bins=1000000000`) is an
+# error instead of an allocation that kills the machine: samples per frame or shift (4.4 min at 16 kHz), and
+# elements of a mel filterbank matrix (bins x FFT bins; Kaldi's 23 x 257 is 6k, 512 x 32769 is 16.8M).
+MAX_WINDOW_SAMPLES = 1 << 22
+MAX_MEL_BANK_ELEMENTS = 1 << 26
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ class FrameOptions:
             raise AsrError(f"frame_length={self.frame_length} ms gives fewer than 2 samples per frame")
         if self.window_shift < 1:
             raise AsrError(f"frame_shift={self.frame_shift} ms gives less than 1 sample per shift")
+        if max(self.padded_window_size, self.window_shift) > MAX_WINDOW_SAMPLES:
+            raise AsrError(f"frame_length={self.frame_length} / frame_shift={self.frame_shift} ms give more than "
+                           f"{MAX_WINDOW_SAMPLES} samples per frame at {self.sample_frequency:g} Hz; use speech frame "
+                           f"sizes (25 / 10 ms)")
         if self.dither < 0:
             raise AsrError(f"dither={self.dither} must be >= 0")
         if not 0.0 <= self.preemphasis_coefficient <= 1.0:
@@ -102,6 +111,7 @@ class MelOptions(FrameOptions):
         if not (0.0 <= self.low_freq < nyquist and 0.0 < high <= nyquist and self.low_freq < high):
             raise AsrError(f"low_freq={self.low_freq} and high_freq={self.high_freq} do not fit the Nyquist "
                            f"frequency {nyquist} Hz of sample_frequency={self.sample_frequency}")
+        _check_mel_bank_size(self.num_mel_bins, self.padded_window_size, "num_mel_bins", "frame_length")
         from asr.features.mel import mel_banks  # here, not at the top: mel.py imports this module
 
         banks = mel_banks(self.num_mel_bins, self.padded_window_size, self.sample_frequency, self.low_freq,
@@ -132,6 +142,14 @@ class MfccOptions(MelOptions):
         super().validate()
         if not 1 <= self.num_ceps <= self.num_mel_bins:
             raise AsrError(f"num_ceps={self.num_ceps} must be between 1 and num_mel_bins={self.num_mel_bins}")
+
+
+def _check_mel_bank_size(num_bins: int, fft_size: int, bins_name: str, fft_name: str) -> None:
+    """Refuse a filterbank matrix (num_bins, fft_size / 2 + 1) too large to allocate, before it is built."""
+    elements = num_bins * (fft_size // 2 + 1)
+    if elements > MAX_MEL_BANK_ELEMENTS:
+        raise AsrError(f"{bins_name}={num_bins} with a {fft_size}-point FFT makes a {elements}-element filterbank "
+                       f"(at most {MAX_MEL_BANK_ELEMENTS}); use fewer bins or a smaller {fft_name}")
 
 
 OPTION_CLASSES: dict[str, type[FrameOptions]] = {
@@ -191,10 +209,14 @@ class LibrosaMelOptions:
 
     def validate(self) -> None:
         """Reject values librosa would reject."""
+        for name in ("sample_frequency", "fmin", "fmax"):
+            if not math.isfinite(getattr(self, name)):
+                raise AsrError(f"{name}={getattr(self, name)} must be a finite number")
         if self.sample_frequency <= 0 or self.n_fft < 2 or self.hop_length < 1 or self.n_mels < 1:
             raise AsrError("sample_frequency, n_fft (>= 2), hop_length and n_mels must be positive")
         if self.win_length > self.n_fft:
             raise AsrError(f"win_length={self.win_length} must not exceed n_fft={self.n_fft}")
+        _check_mel_bank_size(self.n_mels, self.n_fft, "n_mels", "n_fft")
         if self.norm not in ("slaney", "none"):
             raise AsrError(f"norm={self.norm!r} must be 'slaney' or 'none'")
         if self.pad_mode not in ("constant", "reflect", "edge", "symmetric"):

@@ -123,4 +123,5 @@ def librosa_cepstral_transform(n_mels: int, n_mfcc: int, lifter: float) -> np.nd
 
 def mfcc_from_waveform(waveform: np.ndarray, opts: LibrosaMfccOptions) -> np.ndarray:
     """(frames, n_mfcc): librosa.feature.mfcc of the dB mel spectrogram."""
-    return melspectrogram_from_waveform(waveform, opts) @ librosa_cepstral_transform(opts.n_mels, opts.n_mfcc, opts.lifter)
+    transform = librosa_cepstral_transform(opts.n_mels, opts.n_mfcc, opts.lifter)
+    return melspectrogram_from_waveform(waveform, opts) @ transform

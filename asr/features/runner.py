@@ -110,7 +110,8 @@ _PROGRESS: Any = None
 
 
 def _extract_job(data: Any, utts: list[str], kind: str, opts: Any, flavor: str, ark: Path,
-                 audio: AudioOptions, skip_errors: bool) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]], float]:
+                 audio: AudioOptions, skip_errors: bool) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]],
+                                                                   float]:
     """One job: features of `utts` into archive `ark`; returns (utt, spec, frames) rows, failures, audio seconds."""
     from asr.datadir import load_utterance_audio
 
@@ -398,7 +399,8 @@ def describe(path: str | os.PathLike) -> str:
         lines.append(f"  WARNING: {int((~finite).sum())} values are NaN or infinite")
     if len(dims) == 1 and values[finite.all(axis=1)].size:
         good = values[finite.all(axis=1)]
-        lines.append(f"  values: min {good.min():.4g}, max {good.max():.4g}, mean {good.mean():.4g}, std {good.std():.4g}")
+        lines.append(f"  values: min {good.min():.4g}, max {good.max():.4g}, mean {good.mean():.4g}, "
+                     f"std {good.std():.4g}")
         with np.printoptions(precision=3, suppress=True, linewidth=110, threshold=64):
             lines.append(f"  per-dim mean: {good.mean(axis=0)}")
             lines.append(f"  per-dim std:  {good.std(axis=0)}")

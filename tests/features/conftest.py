@@ -50,10 +50,16 @@ def kaldi_reference():
     return reference
 
 
-def assert_close_to_reference(ours: np.ndarray, reference: np.ndarray, max_tol: float = 1e-3,
-                              mean_tol: float = 1e-5) -> None:
+def _assert_close_to_reference(ours: np.ndarray, reference: np.ndarray, max_tol: float = 1e-3,
+                               mean_tol: float = 1e-5) -> None:
     """Same shape, max |d| <= max_tol and mean |d| <= mean_tol (the accuracy bar of the feature stage)."""
     assert ours.shape == reference.shape
     difference = np.abs(ours - reference)
     assert difference.max() <= max_tol, f"max |d| = {difference.max():.3g}"
     assert difference.mean() <= mean_tol, f"mean |d| = {difference.mean():.3g}"
+
+
+@pytest.fixture(scope="session")
+def assert_close_to_reference():
+    """The accuracy check: identical shape, max |d| <= 1e-3, mean |d| <= 1e-5."""
+    return _assert_close_to_reference

@@ -7,7 +7,6 @@ import pytest
 
 import asr.features as features
 from asr.features.mel import inverse_mel_scale, mel_banks, mel_scale
-from tests.features.conftest import assert_close_to_reference
 
 FBANK_GRID = [
     {},
@@ -28,7 +27,8 @@ FBANK_GRID = [
 
 
 @pytest.mark.parametrize("options", FBANK_GRID, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "defaults")
-def test_fbank_matches_torchaudio_kaldi(options, fsdd_waves, synthetic_16k, kaldi_reference):
+def test_fbank_matches_torchaudio_kaldi(options, fsdd_waves, synthetic_16k, kaldi_reference,
+                                        assert_close_to_reference):
     for wave, rate in fsdd_waves[:2] + synthetic_16k:
         merged = {"dither": 0.0, "energy_floor": 0.0, **options}
         ours = features.fbank(wave, rate, **merged)

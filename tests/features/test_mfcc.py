@@ -7,7 +7,6 @@ import pytest
 
 import asr.features as features
 from asr.errors import AsrError
-from tests.features.conftest import assert_close_to_reference
 
 # Kaldi's compute-mfcc-feats defaults, spelled out for torchaudio (whose energy_floor/use_energy differ).
 KALDI_DEFAULTS = {"dither": 0.0, "energy_floor": 0.0, "use_energy": True}
@@ -34,14 +33,15 @@ MFCC_GRID = [
 
 
 @pytest.mark.parametrize("options", MFCC_GRID, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "defaults")
-def test_mfcc_matches_torchaudio_kaldi(options, fsdd_waves, synthetic_16k, kaldi_reference):
+def test_mfcc_matches_torchaudio_kaldi(options, fsdd_waves, synthetic_16k, kaldi_reference,
+                                       assert_close_to_reference):
     for wave, rate in fsdd_waves[:2] + synthetic_16k:
         merged = {**KALDI_DEFAULTS, **options}
         ours = features.mfcc(wave, rate, **merged)
         assert_close_to_reference(ours, kaldi_reference("mfcc", wave, rate, **merged))
 
 
-def test_mfcc_defaults_are_kaldis(fsdd_waves, kaldi_reference):
+def test_mfcc_defaults_are_kaldis(fsdd_waves, kaldi_reference, assert_close_to_reference):
     """Without options (except dither) we compute compute-mfcc-feats' defaults: 23 bins, 13 ceps, energy."""
     wave, rate = fsdd_waves[0]
     ours = features.mfcc(wave, rate, dither=0.0)

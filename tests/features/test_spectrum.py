@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import asr.features as features
-from tests.features.conftest import assert_close_to_reference
 
 SPECTROGRAM_GRID = [
     {},
@@ -17,7 +16,8 @@ SPECTROGRAM_GRID = [
 
 
 @pytest.mark.parametrize("options", SPECTROGRAM_GRID, ids=str)
-def test_spectrogram_matches_torchaudio_kaldi(options, fsdd_waves, synthetic_16k, kaldi_reference):
+def test_spectrogram_matches_torchaudio_kaldi(options, fsdd_waves, synthetic_16k, kaldi_reference,
+                                              assert_close_to_reference):
     for wave, rate in fsdd_waves[:1] + synthetic_16k[:1]:
         merged = {"dither": 0.0, "energy_floor": 0.0, **options}
         assert_close_to_reference(features.spectrogram(wave, rate, **merged),
