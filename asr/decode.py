@@ -209,10 +209,9 @@ def model_feature_options(model: Any, path: str | os.PathLike | None = None) -> 
     options of the model's kind (an option that kind does not have raises AsrError)."""
     from asr.features import make_options
 
-    flavor = getattr(model, "feature_flavor", "kaldi")  # model directories from before flavors are kaldi
     if path is not None:
-        return make_options(model.feature_kind, path=os.fspath(path), flavor=flavor)
-    return make_options(model.feature_kind, model.feature_options, flavor=flavor)
+        return make_options(model.feature_kind, path=os.fspath(path), flavor=model.feature_flavor)
+    return make_options(model.feature_kind, model.feature_options, flavor=model.feature_flavor)
 
 
 def input_dim(model: Any) -> int:

@@ -129,8 +129,8 @@ def test_phone_model_decodes_to_words_through_the_lexicon(tmp_path):
         assert [w.word for w in result.hypotheses["s-2"][0].words] == ["on", "no", "no"]
 
 
-def test_lm_decides_between_equally_likely_units(tmp_path):
-    """Where `b` and `c` sound together the acoustics cannot choose; the LM given with --lm does."""
+def test_lm_or_hotwords_decide_between_equally_likely_units(tmp_path):
+    """Where `b` and `c` sound together the acoustics cannot choose; the LM given with --lm does, or hotwords."""
     model_dir = build_tone_model_dir(tmp_path / "exp")
     both = synthesize(model_dir, ["a", "b"]) + synthesize(model_dir, ["a", "c"]) - synthesize(model_dir, ["a", "a"])
     data = tmp_path / "data"
@@ -142,6 +142,10 @@ def test_lm_decides_between_equally_likely_units(tmp_path):
                                  config=quiet(), progress=False)
         assert result.hypotheses["u"][0].text == word
         assert result.hypotheses["u"][0].lm_score < 0
+    for word in ("ab", "ac"):  # no LM: a hotword tips the balance
+        result = decode_data_dir(model_dir, data, tmp_path / f"hot_{word}", hotwords=[word], config=quiet(),
+                                 progress=False)
+        assert result.hypotheses["u"][0].text == word
 
 
 def test_nj_processes_give_the_same_hypotheses(tone, tmp_path):
