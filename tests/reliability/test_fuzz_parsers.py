@@ -277,3 +277,30 @@ def test_non_finite_numbers_in_feature_confs_are_user_errors(tmp_path: Path) -> 
             with pytest.raises(AsrError, match=option.replace("-", "_")):
                 make_options("mfcc", path=path)
     assert math.isfinite(make_options("mfcc").window_size)
+
+
+@pytest.mark.parametrize("kind,flavor,options", [
+    ("mfcc", "kaldi", "num_mel_bins=10**9"), ("fbank", "kaldi", "frame_length=1e12"),
+    ("spectrogram", "kaldi", "frame_shift=1e300"), ("fbank", "librosa", "n_mels=10**9"),
+    ("mfcc", "librosa", "n_fft=10**12"), ("fbank", "librosa", "fmax=float('inf')")],
+    ids=["mel-bins", "frame-length", "frame-shift", "librosa-mels", "librosa-fft", "librosa-inf-fmax"])
+def test_absurd_sizes_are_refused_before_allocating(kind: str, flavor: str, options: str) -> None:
+    """Found by the fuzzer: `--num-mel-bins=1000000000` in a conf (or a model dir's features.yaml) allocated the
+    filterbank before checking it and got the process OOM-killed. Run under a 2 GiB address-space limit, so a
+    regression fails as MemoryError here instead of taking the machine down."""
+    import subprocess
+    import sys
+
+    code = f"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+import numpy as np
+from asr.errors import AsrError
+from asr.features import compute_features
+try:
+    compute_features({kind!r}, np.zeros(16000, np.float32), 16000, dict({options}), flavor={flavor!r})
+except AsrError as e:
+    print("AsrError", e)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.startswith("AsrError"), result.stderr[-1500:]
