@@ -126,8 +126,8 @@ class Searcher:
         if self.greedy:
             if lm is not None:
                 logger.warning("greedy decoding ignores the LM; use --beam-size > 1 to apply it")
-            # phone units: several words can spell the one best path; the beam keeps those alternatives
-            beam = options.beam_size if tokenizer.kind == "phone" else 1
+            # phone units: several word sequences can spell the one best path; a beam keeps those alternatives
+            beam = max(options.beam_size, DecodeOptions.beam_size) if tokenizer.kind == "phone" else 1
             self.decoder = CTCDecoder(tokenizer, options=DecodeOptions(beam_size=beam, blank=options.blank))
         else:
             self.decoder = CTCDecoder(tokenizer, lm=lm, hotwords=hotwords, options=options)
@@ -159,10 +159,10 @@ def check_lang(model_tokens: Sequence[str], tokenizer: Any, lang_dir: str | os.P
     if len(tokens) != len(model_tokens):
         raise AsrError(f"{Path(lang_dir) / 'tokens.txt'}: {len(tokens)} units, but the model outputs "
                        f"{len(model_tokens)}; use the lang dir the model was trained with")
-    diff = next(i for i, (a, b) in enumerate(zip(tokens, model_tokens)) if a != b) if tokens != model_tokens else None
-    if diff is not None:
-        raise AsrError(f"{Path(lang_dir) / 'tokens.txt'}: unit {diff} is {tokens[diff]!r} but the model's is "
-                       f"{model_tokens[diff]!r}; use the lang dir the model was trained with")
+    for i, (theirs, ours) in enumerate(zip(tokens, model_tokens)):
+        if theirs != ours:
+            raise AsrError(f"{Path(lang_dir) / 'tokens.txt'}: unit {i} is {theirs!r} but the model's is {ours!r}; "
+                           f"use the lang dir the model was trained with")
 
 
 def make_searcher(model_dir: str | os.PathLike, *, lm: Any = None, lang_dir: str | os.PathLike | None = None,
@@ -396,8 +396,9 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
         bar = tqdm(total=len(keys), desc=f"decoding {Path(data_dir).name}", unit="utt", disable=not progress,
                    dynamic_ncols=True)
 
-        def collect(block: bool) -> None:
-            while pending and (block or pending[0][1].ready()):
+        def collect(keep: int) -> None:
+            """Take finished searches in order; wait while more than `keep` are queued."""
+            while pending and (pending[0][1].ready() or len(pending) > keep):
                 key, result = pending.popleft()
                 hyps[key] = result.get()
                 bar.update()
@@ -415,8 +416,8 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
                     bar.update()
                 else:
                     pending.append((key, pool.apply_async(_search_in_worker, (lp,))))
-            collect(block=len(pending) > PENDING_PER_JOB * config.nj)
-        collect(block=True)
+            collect(keep=PENDING_PER_JOB * config.nj)
+        collect(keep=0)
         bar.close()
     finally:
         if pool is not None:

@@ -146,17 +146,17 @@ def test_bad_files_are_named(tone_dir, tmp_path):
             asr.transcribe(tone_dir, path, **CPU)
 
 
-def test_import_asr_stays_light_and_asr_transcribe_is_callable(tone_dir, tmp_path):
-    path = write_wav(tmp_path / "a.wav", synthesize(tone_dir, spell(tone_dir, "dc")))
-    script = f"""
+def test_import_asr_stays_light_and_asr_transcribe_is_callable():
+    """`import asr` and even `asr.transcribe` load no torch (the model loads it when used); other tests here call
+    `asr.transcribe(...)`."""
+    script = """
         import sys, asr
         assert "torch" not in sys.modules
         from asr import transcribe
-        (t,) = asr.transcribe({str(tone_dir)!r}, {str(path)!r}, device="cpu")
-        print(t.text, transcribe is asr.transcribe, isinstance(t, asr.transcribe.Transcript))
+        print(callable(transcribe), transcribe is asr.transcribe, transcribe.Transcript.__name__, "torch" in sys.modules)
     """
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["dc", "True", "True"]
+    assert out.stdout.split() == ["True", "True", "Transcript", "False"]
 
 
 def _write_long(path: Path, pattern: np.ndarray, minutes: float) -> None:
