@@ -105,8 +105,18 @@ def _open_entry(value: str, *, allow_pipes: bool) -> tuple[str, BinaryIO | None]
     match = _ARK_OFFSET.match(value)
     if match and not os.path.exists(value):
         ark, offset = match["path"], int(match["offset"])
+        _refuse_special_file(ark)
         return f"{ark}:{offset}", io.BytesIO(_read_ark_wav(ark, offset))
+    _refuse_special_file(value)
     return value, None
+
+
+def _refuse_special_file(path: str) -> None:
+    """A FIFO or device named in a data file would block forever or never end: wav.scp may name regular files
+    only (a stream goes through `cmd |` with --allow-pipes)."""
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        raise AsrError(f"{path}: not a regular file (a FIFO, socket or device); wav.scp must name audio files, "
+                       f"or `cmd |` with --allow-pipes")
 
 
 def _run_pipe(command: str) -> bytes:

@@ -296,7 +296,10 @@ def extract_files(inputs: Iterable[str], output: str | os.PathLike, kind: str, o
                               leave=False):
             wave, rate = load_audio(path, sample_frequency=None if sample_frequency is None else int(sample_frequency),
                                     channel=audio.channel, allow_resample=audio.allow_resample)
-            opts = make_options(kind, {**options, "sample_frequency": rate}, flavor=flavor)
+            try:
+                opts = make_options(kind, {**options, "sample_frequency": rate}, flavor=flavor)
+            except AsrError as e:  # options that do not fit this file's rate (e.g. 1 Hz): say which file
+                raise AsrError(f"{path}: sample rate {rate} Hz: {e}") from None
             feats = features_of(kind, wave, rate, opts, flavor, str(path))
             if archive is not None:
                 archive.write(key, feats)
