@@ -71,12 +71,7 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     asr prepare fsdd $(split_options "$split") --subset train "$corpus_dir" "data/$split/train_all"
     # shellcheck disable=SC2046
     asr prepare fsdd $(split_options "$split") --subset test "$corpus_dir" "data/$split/test"
-    # a dev set carved from the training set, to watch training without touching the test set
-    asr data subset --random "$num_dev" --seed "$seed" "data/$split/train_all" "data/$split/dev"
-    cut -d' ' -f1 "data/$split/dev/utt2spk" | sort > "data/$split/dev.list"
-    cut -d' ' -f1 "data/$split/train_all/utt2spk" | sort | comm -23 - "data/$split/dev.list" \
-      > "data/$split/train.list"
-    asr data subset --utt-list "data/$split/train.list" "data/$split/train_all" "data/$split/train"
+    split_off_dev "data/$split/train_all" "$num_dev" "$seed" "data/$split/dev" "data/$split/train"
     for part in train dev test; do asr data validate "data/$split/$part"; done
   done
 fi
@@ -104,7 +99,7 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     log "stage 4: train a crnn into exp/$split/crnn"
     require 2 "data/$split/train/feats.scp" "data/$split/dev/feats.scp"
     require 3 "data/$split/lang/tokens.txt"
-    asr train --config "$conf/train.yaml" --feature-config "$conf/fbank.conf" \
+    asr train --config "$conf/train.yaml" \
       ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" \
       --train "data/$split/train" --valid "data/$split/dev" --lang "data/$split/lang" --out "exp/$split/crnn"
   done
@@ -112,12 +107,10 @@ fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   for split in $splits; do
-    log "stage 5: decode data/$split/test with exp/$split/crnn"
+    log "stage 5: decode data/$split/test with exp/$split/crnn (greedy: one word per file, no LM)"
     require 4 "exp/$split/crnn/model.pt"
     require 2 "data/$split/test/feats.scp"
-    asr decode --model "exp/$split/crnn" --nj "$nj" --out "exp/$split/crnn/decode_test" "data/$split/test"
-    asr score "data/$split/test/text" "exp/$split/crnn/decode_test/text" > "exp/$split/crnn/decode_test/wer_report.txt"
-    log "exp/$split/crnn/decode_test: $(grep -m1 WER "exp/$split/crnn/decode_test/wer_report.txt")"
+    decode_and_score "exp/$split/crnn" "data/$split/test" "exp/$split/crnn/decode_test" "$conf/decode.yaml" "$nj"
   done
 fi
 

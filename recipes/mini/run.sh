@@ -75,7 +75,7 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "stage 5: train a crnn into $model"
   require 2 data/train/feats.scp data/dev/feats.scp
   require 3 lang/tokens.txt
-  asr train --config "$conf/train.yaml" --feature-config "$conf/fbank.conf" \
+  asr train --config "$conf/train.yaml" \
     ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" \
     --train data/train --valid data/dev --lang lang --out "$model"
 fi
@@ -85,13 +85,8 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
   require 5 "$model/model.pt"
   require 4 lang/lm.arpa
   require 2 data/test/feats.scp
-  asr decode --model "$model" --config "$conf/decode.yaml" --nj "$nj" --out "$model/decode_test" data/test
-  asr decode --model "$model" --config "$conf/decode.yaml" --nj "$nj" --lm lang/lm.arpa \
-    --out "$model/decode_test_lm" data/test
-  for dir in "$model/decode_test" "$model/decode_test_lm"; do
-    asr score --cer data/test/text "$dir/text" > "$dir/cer"
-    log "$dir: $(head -n 1 "$dir/wer"); $(head -n 1 "$dir/cer")"
-  done
+  decode_and_score "$model" data/test "$model/decode_test" "$conf/decode.yaml" "$nj"
+  decode_and_score "$model" data/test "$model/decode_test_lm" "$conf/decode.yaml" "$nj" lang/lm.arpa
 fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then

@@ -71,14 +71,7 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     log "stage 1: prepare $corpus_dir (one half: no test set; dev only)"
     asr prepare speechocean762 "$corpus_dir" data/train_all
   fi
-  # dev: every k-th speaker of the training half (sorted ids), a fixed choice across runs
-  num_speakers=$(wc -l < data/train_all/spk2utt)
-  step=$((num_speakers / num_dev_speakers))
-  cut -d' ' -f1 data/train_all/spk2utt | awk -v step="$step" -v n="$num_dev_speakers" \
-    'NR % step == 0 && count < n { print; count++ }' > data/dev.spk
-  cut -d' ' -f1 data/train_all/spk2utt | grep -vxFf data/dev.spk > data/train.spk
-  asr data subset --spk-list data/dev.spk data/train_all data/dev
-  asr data subset --spk-list data/train.spk data/train_all data/train
+  split_off_dev_speakers data/train_all "$num_dev_speakers" data/dev data/train
   for part in train dev $([ -f data/test/text ] && echo test); do asr data validate "data/$part"; done
   log "stage 1: data/train $(wc -l < data/train/text) utterances, data/dev $(wc -l < data/dev/text)" \
       "utterances of $(wc -l < data/dev.spk) held-out speakers ($(tr '\n' ' ' < data/dev.spk))"
@@ -126,7 +119,7 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     log "stage 5: train a crnn on $unit units into exp/crnn_$unit"
     require 2 data/train/feats.scp data/dev/feats.scp
     require 4 "data/lang_$unit/tokens.txt"
-    asr train --config "$conf/train.yaml" --feature-config "$conf/fbank.conf" \
+    asr train --config "$conf/train.yaml" \
       ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" \
       --train data/train --valid data/dev --lang "data/lang_$unit" --out "exp/crnn_$unit"
   done
@@ -135,22 +128,21 @@ fi
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
   require 3 data/local/lm/lm.arpa
   summary=exp/summary.txt
-  printf '%-8s %-6s %-6s %8s %8s %8s\n' units set lm WER CER LM-OOV% > "$summary.tmp"
+  mkdir -p exp
+  printf '%-6s %-5s %-4s %7s %7s %7s\n' units set lm WER% CER% LM-OOV% > "$summary.tmp"
   for unit in $units; do
     model=exp/crnn_$unit
     require 5 "$model/model.pt"
     for part in $(eval_sets); do
       require 2 "data/$part/feats.scp"
       log "stage 6: decode data/$part with $model, without and with the LM"
-      asr decode --model "$model" --config "$conf/decode.yaml" --nj "$nj" --out "$model/decode_$part" "data/$part"
-      asr decode --model "$model" --config "$conf/decode.yaml" --nj "$nj" --lm data/local/lm/lm.arpa \
-        --out "$model/decode_${part}_lm" "data/$part"
+      decode_and_score "$model" "data/$part" "$model/decode_$part" "$conf/decode.yaml" "$nj"
+      decode_and_score "$model" "data/$part" "$model/decode_${part}_lm" "$conf/decode.yaml" "$nj" \
+        data/local/lm/lm.arpa
       oov=$(sed -n 's/.*(\([0-9.]*\)%).*/\1/p' "data/local/lm/ppl_$part")
-      for lm in no yes; do
-        dir=$model/decode_$part$([ $lm = yes ] && echo _lm)
-        asr score --cer "data/$part/text" "$dir/text" > "$dir/cer"
-        printf '%-8s %-6s %-6s %8s %8s %8s\n' "$unit" "$part" "$lm" \
-          "$(awk '/%WER/ { print $2 }' "$dir/wer")" "$(awk '/%CER/ { print $2 }' "$dir/cer")" "$oov" >> "$summary.tmp"
+      for dir in "$model/decode_$part" "$model/decode_${part}_lm"; do
+        printf '%-6s %-5s %-4s %7s %7s %7s\n' "$unit" "$part" "$(case $dir in *_lm) echo yes ;; *) echo no ;; esac)" \
+          "$(error_rate "$dir/wer")" "$(error_rate "$dir/cer")" "$oov" >> "$summary.tmp"
       done
     done
   done

@@ -5,7 +5,7 @@
 #   picks up another installed version;
 # - C locale, so every sorted Kaldi file sorts the way Kaldi sorts it;
 # - helpers: `log` (timestamped, with the seconds since the recipe started) and `require` (a later stage
-#   checks its inputs and names the stage that makes them).
+#   checks its inputs and names the stage that makes them); stages.sh adds the steps recipes share.
 
 ASR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PYTHON=${PYTHON:-python3}
@@ -32,3 +32,5 @@ require() {
     fi
   done
 }
+
+. "$ASR_ROOT/recipes/utils/stages.sh"

@@ -1,0 +1,39 @@
+# Stage steps that several recipes share, as shell functions; path.sh sources this file.
+
+# split_off_dev SRC NUM SEED DEV TRAIN: NUM random utterances of data dir SRC into DEV, the others into TRAIN
+# (a dev set carved from a training set, to watch training without touching the test set).
+split_off_dev() {
+  local src=$1 num=$2 seed=$3 dev=$4 train=$5
+  asr data subset --random "$num" --seed "$seed" "$src" "$dev"
+  cut -d' ' -f1 "$dev/utt2spk" > "$dev.list"
+  cut -d' ' -f1 "$src/utt2spk" | comm -23 - "$dev.list" > "$train.list"
+  asr data subset --utt-list "$train.list" "$src" "$train"
+  rm -f "$dev.list" "$train.list"
+}
+
+# split_off_dev_speakers SRC NUM DEV TRAIN: the utterances of NUM speakers of SRC (every k-th speaker id in sorted
+# order: a fixed, spread-out choice) into DEV, the other speakers into TRAIN; the lists stay in DEV.spk, TRAIN.spk.
+split_off_dev_speakers() {
+  local src=$1 num=$2 dev=$3 train=$4
+  local step=$(( $(wc -l < "$src/spk2utt") / num ))
+  [ "$step" -ge 1 ] || { log "error: $src has fewer than $num speakers"; exit 1; }
+  cut -d' ' -f1 "$src/spk2utt" | awk -v step="$step" -v n="$num" 'NR % step == 0 && count < n { print; count++ }' \
+    > "$dev.spk"
+  cut -d' ' -f1 "$src/spk2utt" | grep -vxFf "$dev.spk" > "$train.spk"
+  asr data subset --spk-list "$dev.spk" "$src" "$dev"
+  asr data subset --spk-list "$train.spk" "$src" "$train"
+}
+
+# decode_and_score MODEL DATA OUT CONF NJ [LM]: decode data dir DATA into OUT (with the word LM when given); the
+# decode dir gets `wer` (and per_utt, per_spk, confusions) from asr decode, and `cer` from asr score.
+decode_and_score() {
+  local model=$1 data=$2 out=$3 conf=$4 nj=$5 lm=${6:-}
+  asr decode --model "$model" --config "$conf" --nj "$nj" ${lm:+--lm "$lm"} --out "$out" "$data"
+  asr score --cer "$data/text" "$out/text" > "$out/cer"
+  log "$out: $(head -n 1 "$out/wer"); $(head -n 1 "$out/cer")"
+}
+
+# error_rate FILE: the number after %WER or %CER in a wer/cer file
+error_rate() {
+  awk '/^%(WER|CER)/ { print $2; exit }' "$1"
+}

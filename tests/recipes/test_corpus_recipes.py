@@ -1,0 +1,106 @@
+"""The real-corpus recipes' preparation and feature stages: FSDD and speechocean762 on ../shared/data, AN4 and
+LibriSpeech on small fake corpora laid out exactly like the unpacked archives (SPHERE and FLAC)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from asr.datadir import read_data_dir, validate_data_dir
+
+pytestmark = pytest.mark.slow
+
+
+def speakers(data_dir: Path) -> set[str]:
+    return set(read_data_dir(data_dir).spk2utt)
+
+
+def check_features(data_dir: Path, dim: int) -> None:
+    """Valid data dir, one feature matrix of `dim` columns per utterance."""
+    assert validate_data_dir(data_dir) == []
+    data = read_data_dir(data_dir)
+    assert set(data.feats_scp) == set(data.wav_scp)
+    assert f"--num-mel-bins={dim}" in (data_dir / "feats.conf").read_text()
+
+
+def test_fsdd_prepare_and_features_both_splits(run_recipe, fsdd_dir: Path, tmp_path: Path) -> None:
+    result = run_recipe("fsdd", "--corpus-dir", str(fsdd_dir.parent), "--stage", "0", "--stop-stage", "2")
+    assert "stage 0: using" in result.stderr
+    data = tmp_path / "work" / "data"
+    official = {part: read_data_dir(data / "official" / part) for part in ("train", "dev", "test")}
+    # the dataset's split: indices 0-4 of each speaker and digit are the test set (5 speakers x 10 digits x 5)
+    assert len(official["test"].wav_scp) == 250
+    assert all(int(utt.rsplit("_", 1)[1]) < 5 for utt in official["test"].wav_scp)
+    assert len(official["dev"].wav_scp) == 200 and len(official["train"].wav_scp) == 2050
+    assert not set(official["dev"].wav_scp) & set(official["train"].wav_scp)
+    # held-out speakers: the test speaker never trains
+    assert speakers(data / "speaker" / "test") == {"theo"}
+    assert "theo" not in speakers(data / "speaker" / "train") | speakers(data / "speaker" / "dev")
+    for split in ("official", "speaker"):
+        for part in ("train", "dev", "test"):
+            check_features(data / split / part, 40)
+
+
+def test_speechocean762_dev_speakers_are_held_out(run_recipe, speechocean_dir: Path, tmp_path: Path) -> None:
+    run_recipe("speechocean762", "--corpus-dir", str(speechocean_dir), "--stage", "1", "--stop-stage", "1")
+    data = tmp_path / "work" / "data"
+    dev, train = speakers(data / "dev"), speakers(data / "train")
+    assert len(dev) == 10 and len(train) == 115 and not dev & train
+    assert len(read_data_dir(data / "dev").wav_scp) + len(read_data_dir(data / "train").wav_scp) == 2500
+    assert not (data / "test").exists()  # the shared copy is the training half only
+
+
+def write_tone(path: Path, seconds: float, **kwargs) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * 16000)) / 16000
+    soundfile.write(path, (3000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16), 16000, **kwargs)
+
+
+def test_an4_stages_on_a_fake_sphere_corpus(run_recipe, tmp_path: Path) -> None:
+    # an4/etc/an4_{train,test}.{fileids,transcription}, an4/wav/{an4_clstk,an4test_clstk}/<spk>/<id>.sph
+    root = tmp_path / "an4"
+    words = ["YES", "NO", "GO", "ENTER SIX", "RUBOUT T W O", "H I N I N E", "STOP", "ERASE", "REPEAT", "START"]
+    for subset, folder, count in (("train", "an4_clstk", 24), ("test", "an4test_clstk", 6)):
+        ids = [f"an{100 + i}-spk{i % 4}{subset[:2]}-b" for i in range(count)]
+        for i, file_id in enumerate(ids):
+            write_tone(root / "wav" / folder / file_id.split("-")[1] / f"{file_id}.sph", 0.3 + 0.01 * i,
+                       format="NIST", subtype="PCM_16")
+        (root / "etc").mkdir(parents=True, exist_ok=True)
+        (root / "etc" / f"an4_{subset}.fileids").write_text(
+            "".join(f"{folder}/{i.split('-')[1]}/{i}\n" for i in ids))
+        (root / "etc" / f"an4_{subset}.transcription").write_text(
+            "".join(f"<s> {words[n % len(words)]} </s> ({i})\n" for n, i in enumerate(ids)))
+    run_recipe("an4", "--corpus-dir", str(root), "--num-dev", "4", "--bpe-vocab-size", "20", "--stop-stage", "4")
+    data = tmp_path / "work" / "data"
+    sizes = {part: len(read_data_dir(data / part).wav_scp) for part in ("train", "dev", "test")}
+    assert sizes == {"train": 20, "dev": 4, "test": 6}
+    for part in ("train", "dev", "test"):
+        check_features(data / part, 40)
+    assert (data / "lang_bpe" / "bpe.model").is_file()
+    assert (data / "local" / "lm" / "lm.arpa").is_file()
+
+
+def test_librispeech_stages_on_a_fake_flac_corpus(run_recipe, tmp_path: Path) -> None:
+    # LibriSpeech/<subset>/<reader>/<chapter>/<reader>-<chapter>-<n>.flac + <reader>-<chapter>.trans.txt
+    root = tmp_path / "LibriSpeech"
+    sentences = ["THE CAT SAT ON THE MAT", "A DOG RAN IN THE PARK", "SHE READ THE BOOK ALOUD", "WE WENT HOME"]
+    for subset, readers in (("train-clean-5", ("19", "26", "32")), ("dev-clean-2", ("84", "174"))):
+        for reader in readers:
+            chapter = f"{reader}0"
+            folder = root / subset / reader / chapter
+            for n in range(4):
+                write_tone(folder / f"{reader}-{chapter}-{n:04d}.flac", 0.3 + 0.05 * n)
+            (folder / f"{reader}-{chapter}.trans.txt").write_text(
+                "".join(f"{reader}-{chapter}-{n:04d} {sentences[n]}\n" for n in range(4)))
+    run_recipe("librispeech", "--corpus-dir", str(root), "--bpe-vocab-size", "28", "--stop-stage", "4")
+    data = tmp_path / "work" / "data"
+    # Kaldi's convention: the speaker is reader-chapter
+    assert speakers(data / "train") == {"19-190", "26-260", "32-320"}
+    assert speakers(data / "dev_clean_2") == {"84-840", "174-1740"}
+    for part in ("train", "dev_clean_2"):
+        check_features(data / part, 80)
+    assert (data / "lang_bpe" / "bpe.model").is_file()
+    assert (data / "local" / "lm" / "lm.arpa").is_file()
