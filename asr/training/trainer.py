@@ -287,13 +287,12 @@ class Trainer:
                 "epoch": epoch + 1, "global_step": state.global_step,
                 "train_loss": state.epoch_loss_sum / max(state.epoch_tokens, 1), "lr": lr,
                 "frames": state.epoch_frames, "frames_per_s": frames_this_run / max(train_time, 1e-9)}
-            if self.valid_set is not None and config.valid_every_epoch:
-                if self.context.is_main:
-                    valid_start = time.perf_counter()
-                    record.update(self.evaluate())
-                    record["valid_time_s"] = time.perf_counter() - valid_start
-                    state.elapsed_s += record["valid_time_s"]
-                barrier(self.context)
+            if self.valid_set is not None and config.valid_every_epoch:  # only rank 0 holds the valid set
+                valid_start = time.perf_counter()
+                record.update(self.evaluate())
+                record["valid_time_s"] = time.perf_counter() - valid_start
+                state.elapsed_s += record["valid_time_s"]
+            barrier(self.context)
             record["elapsed_s"] = state.elapsed_s
             state.epoch += 1
             state.batches_done = 0
@@ -345,8 +344,9 @@ def _plain(value: Any) -> Any:
 
 
 def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Path | None, lang_dir: str | Path,
-                 out_dir: str | Path, *, resume: bool = False, progress: bool = True) -> Path:
-    """`asr train`: read data and units, build the model, write the model directory, train (or resume)."""
+                 out_dir: str | Path, *, resume: bool = False, progress: bool = True) -> Trainer:
+    """`asr train`: read data and units, build the model, write the model directory, train (or resume).
+    Returns the trainer (its .model holds the final weights of this process)."""
     from asr.models import build_model
     from asr.training.checkpoint import latest_checkpoint
     from asr.training.config import RESUMABLE_CHANGES
@@ -396,6 +396,6 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
         if checkpoint is not None:
             trainer.resume(checkpoint)
         trainer.fit()
-        return out_dir
+        return trainer
     finally:
         shutdown(context)

@@ -1,4 +1,5 @@
-"""Run by test_distributed.py under torchrun: train the synthetic corpus with DDP, save this rank's weights."""
+"""Run by test_distributed.py under torchrun: `asr train`'s run_training on the synthetic corpus with DDP;
+each rank saves its final weights."""
 
 from __future__ import annotations
 
@@ -7,36 +8,23 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic_corpus import DIM, LETTERS, in_memory  # noqa: E402
-
-from asr.models import build_model  # noqa: E402
-from asr.training.config import TrainConfig  # noqa: E402
-from asr.training.distributed import init_distributed, shutdown  # noqa: E402
-from asr.training.trainer import Trainer  # noqa: E402
+from asr.training.config import TrainConfig
+from asr.training.trainer import run_training
 
 # rnn (no BatchNorm, whose batch statistics are per process), no dropout or SpecAugment (per-process draws):
 # then a 2-process run computes exactly the single-process gradient of each global batch. Plain SGD, whose step
 # scales with the gradient (Adam's would hide a wrongly scaled loss).
 CONFIG = dict(model="rnn", hidden_size=8, num_layers=1, epochs=2, max_frames=200, dropout=0.0, spec_augment=False,
-              optimizer="sgd", lr=0.5, warmup_steps=2)
-NUM_UNITS = 3 + len(LETTERS)
+              optimizer="sgd", lr=0.5, warmup_steps=2, feature_type="mfcc", checkpoint_every=3)
 
 
-def train(out_dir: Path, context=None) -> Trainer:
-    torch.set_num_threads(1)
-    data, _ = in_memory(24)
-    config = TrainConfig(**CONFIG)
-    torch.manual_seed(config.seed)
-    trainer = Trainer(config, build_model(config, DIM, NUM_UNITS), data, None, out_dir, context=context,
-                      progress=False)
-    trainer.fit()
-    return trainer
+def train(corpus: Path, out_dir: Path):
+    """The synthetic corpus written by synthetic_corpus.write_corpus under `corpus`."""
+    config = TrainConfig(**CONFIG, feature_config=str(corpus / "mfcc.conf"))
+    return run_training(config, corpus / "data/train", corpus / "data/valid", corpus / "lang", out_dir,
+                        progress=False)
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1])
-    context = init_distributed("cpu")
-    trainer = train(out, context)
-    torch.save(trainer.model.state_dict(), out / f"rank{context.rank}.pt")
-    shutdown(context)
+    trainer = train(Path(sys.argv[1]), Path(sys.argv[2]))
+    torch.save(trainer.model.state_dict(), Path(sys.argv[2]) / f"rank{trainer.context.rank}.pt")
