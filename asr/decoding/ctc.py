@@ -369,9 +369,8 @@ class _WordState(NamedTuple):
 
 class _PrefixTree:
     """The prefixes of one utterance. `node[i]` = (parent, unit, partial, word state, first node of the partial
-    word or -1); `partial` is the word spelled so far (str) or, for phones, the pronunciation-trie node. `fus[i]`
-    is the prefix's LM/bonus terms (the hot field); numpy `emit[i]` the frame its unit entered the beam and
-    `pos[i + 1]` its beam position (-1: out). `kids[node * (V+1) + unit]` caches the would-be children by unit
+    word or -1); `partial` is the word spelled so far (str) or, for phones, the pronunciation-trie node. Numpy
+    `emit[i]` is the frame its unit entered the beam and `pos[i + 1]` its beam position (-1: out). `kids[node * (V+1) + unit]` caches the would-be children by unit
     (phone units may close one of several homophones there, so a unit can give several)."""
 
     def __init__(self, decoder: CTCDecoder) -> None:
