@@ -32,14 +32,13 @@ def feature_plot_command(kind: str) -> click.Command:
     def command(audio: Path, out: Path, config: Path | None, flavor: str, settings: tuple[str, ...],
                 channel: int | None, allow_resample: bool, title: str | None, **flags: Any) -> None:
         from asr.audio import load_audio
-        from asr.features.config import make_options
         from asr.features.plot import describe_plot, plot_features
-        from asr.features.runner import features_of, frame_shift_seconds
+        from asr.features.runner import features_of, frame_shift_seconds, options_for_file
 
         overrides, explicit_rate = resolve_options(kind, flavor, config, flags, settings)
         wave, rate = load_audio(audio, sample_frequency=int(overrides["sample_frequency"]) if explicit_rate else None,
                                 channel=channel, allow_resample=allow_resample)
-        opts = make_options(kind, {**overrides, "sample_frequency": rate}, flavor=flavor)
+        opts = options_for_file(kind, overrides, rate, flavor, audio)
         feats = features_of(kind, wave, rate, opts, flavor, str(audio))
         plot_features(feats, out, kind=kind, frame_shift_s=frame_shift_seconds(opts), sample_frequency=rate,
                       title=title or f"{audio.name}: {describe_plot(kind, opts)}")

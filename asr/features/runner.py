@@ -91,6 +91,16 @@ def features_of(kind: str, wave: np.ndarray, rate: int, opts: Any, flavor: str, 
     return feats
 
 
+def options_for_file(kind: str, options: Mapping[str, Any], rate: int, flavor: str, path: Any) -> Any:
+    """Options at one audio file's own rate; options that do not fit that rate (e.g. 1 Hz) name the file."""
+    from asr.features.config import make_options
+
+    try:
+        return make_options(kind, {**options, "sample_frequency": rate}, flavor=flavor)
+    except AsrError as e:
+        raise AsrError(f"{path}: sample rate {rate} Hz: {e}") from None
+
+
 def conf_text(kind: str, flavor: str, opts: Any) -> str:
     """The options as a Kaldi-style conf (readable by --config and asr.config.build_config)."""
     lines = [f"# asr features {kind} ({flavor} flavor); load with --config"]
@@ -277,7 +287,6 @@ def extract_files(inputs: Iterable[str], output: str | os.PathLike, kind: str, o
     from tqdm import tqdm
 
     from asr.audio import load_audio
-    from asr.features.config import make_options
 
     audio = audio or AudioOptions()
     start = time.perf_counter()
@@ -296,10 +305,7 @@ def extract_files(inputs: Iterable[str], output: str | os.PathLike, kind: str, o
                               leave=False):
             wave, rate = load_audio(path, sample_frequency=None if sample_frequency is None else int(sample_frequency),
                                     channel=audio.channel, allow_resample=audio.allow_resample)
-            try:
-                opts = make_options(kind, {**options, "sample_frequency": rate}, flavor=flavor)
-            except AsrError as e:  # options that do not fit this file's rate (e.g. 1 Hz): say which file
-                raise AsrError(f"{path}: sample rate {rate} Hz: {e}") from None
+            opts = options_for_file(kind, options, rate, flavor, path)
             feats = features_of(kind, wave, rate, opts, flavor, str(path))
             if archive is not None:
                 archive.write(key, feats)
