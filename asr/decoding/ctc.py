@@ -352,7 +352,7 @@ class CTCDecoder:
                 continue
             nodes, par, pb, pnb, last, fus, row_ids = kernels.select(
                 nodes, par, new_pb, new_pnb, last, fus, row_ids, scores, np.array(new, dtype=np.float64),
-                tree.pos, tree.emit, t, K, prune)
+                tree.pos, K, prune)
         return tree.finish(nodes, np.logaddexp(pb, pnb), lp_all, o)
 
 
@@ -370,14 +370,13 @@ class _WordState(NamedTuple):
 class _PrefixTree:
     """The prefixes of one utterance. `node[i]` = (parent, unit, partial, word state, first node of the partial
     word or -1); `partial` is the word spelled so far (str) or, for phones, the pronunciation-trie node. Numpy
-    `emit[i]` is the frame its unit entered the beam and `pos[i + 1]` its beam position (-1: out). `kids[node * (V+1) + unit]` caches the would-be children by unit
-    (phone units may close one of several homophones there, so a unit can give several)."""
+    `pos[i + 1]` is its beam position (-1: out). `kids[node * (V+1) + unit]` caches the would-be children by
+    unit (phone units may close one of several homophones there, so a unit can give several)."""
 
     def __init__(self, decoder: CTCDecoder) -> None:
         self.d = decoder
         self.stride = decoder.num_units + 1
         cap = 1024
-        self.emit = np.full(cap, -1, dtype=np.int64)
         self.pos = np.full(cap + 1, -1, dtype=np.int64)
         self.node: list[tuple[int, int, Any, _WordState, int]] = []
         self.kids: dict[int, list[list]] = {}
@@ -388,9 +387,8 @@ class _PrefixTree:
     def _add(self, parent: int, unit: int, partial: Any, ws: _WordState, word_first: int) -> int:
         """A new node; word_first -2 means "this node starts the word"."""
         i = len(self.node)
-        if i >= self.emit.size:
-            grow = self.emit.size
-            self.emit = np.concatenate([self.emit, np.full(grow, -1, dtype=np.int64)])
+        if i + 1 >= self.pos.size:
+            grow = self.pos.size
             self.pos = np.concatenate([self.pos, np.full(grow, -1, dtype=np.int64)])
         self.node.append((parent, unit, partial, ws, i if word_first == -2 else word_first))
         return i
@@ -483,19 +481,13 @@ class _PrefixTree:
             link = link[3]
         return words[::-1]
 
-    def _units(self, node: int) -> list[int]:
-        units = []
+    def _path(self, node: int) -> list[int]:
+        """The nodes from the first unit to `node`."""
+        path = []
         while node > 0:
-            units.append(self.node[node][1])
+            path.append(node)
             node = self.node[node][0]
-        return units[::-1]
-
-    def _unit_end(self, node: int, lp: np.ndarray, blank: int) -> int:
-        """The frame after `node`'s unit: it lasts while it stays at least as likely as blank."""
-        unit, t = self.node[node][1], int(self.emit[node])
-        while t + 1 < lp.shape[0] and lp[t + 1, unit] >= lp[t + 1, blank]:
-            t += 1
-        return t + 1
+        return path[::-1]
 
     def finish(self, nodes: np.ndarray, acoustic: np.ndarray, lp: np.ndarray,
                options: DecodeOptions) -> list[Hypothesis]:
@@ -515,9 +507,12 @@ class _PrefixTree:
         ranked = sorted(groups.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)[:options.nbest]
         hyps = []
         for key, (ac, fusion, ln_p, node, words) in ranked:
-            timings = [WordTiming(w, int(self.emit[first]), self._unit_end(last, lp, options.blank))
-                       for w, first, last in words]
-            hyps.append(Hypothesis(text=" ".join(key), tokens=self._units(node), score=ac + fusion,
+            path = self._path(node)
+            units = [self.node[n][1] for n in path]
+            start, end = kernels.align(lp, np.asarray(units, dtype=np.int64), options.blank)
+            index = {n: i for i, n in enumerate(path)}
+            timings = [WordTiming(w, int(start[index[first]]), int(end[index[last]])) for w, first, last in words]
+            hyps.append(Hypothesis(text=" ".join(key), tokens=units, score=ac + fusion,
                                    acoustic_score=ac, lm_score=ln_p, words=timings))
         if not hyps:  # nothing ended in a lexicon word: report the empty result rather than fail
             hyps.append(Hypothesis(text="", tokens=[], score=NEG_INF, acoustic_score=NEG_INF, lm_score=0.0,

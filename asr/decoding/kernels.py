@@ -154,11 +154,10 @@ def extend(lp, live, nodes, par, pb, pnb, last, fus, row_ids, row_table, pos, un
 
 
 @numba.njit(cache=True)
-def select(nodes, par, new_pb, new_pnb, last, fus, row_ids, scores, new_entries, pos, emit, t, beam_size, prune):
+def select(nodes, par, new_pb, new_pnb, last, fus, row_ids, scores, new_entries, pos, beam_size, prune):
     """The next beam: the beam_size best of the old entries (advanced by `extend`) and the new prefixes, none
     more than `prune` below the best. new_entries: (M, 6) float rows (node, parent, unit, e, fus, row id), e
-    being the new prefix's log P(alignments ending in its unit). Updates `pos`, and `emit` of prefixes that
-    enter the beam for the first time. Returns the new (nodes, par, pb, pnb, last, fus, row_ids)."""
+    being the new prefix's log P(alignments ending in its unit). Updates `pos`. Returns the new (nodes, par, pb, pnb, last, fus, row_ids)."""
     n = nodes.size
     m = new_entries.shape[0]
     total = np.empty(n + m)
@@ -202,7 +201,46 @@ def select(nodes, par, new_pb, new_pnb, last, fus, row_ids, scores, new_entries,
             out_last[i] = int(r[2])
             out_fus[i] = r[4]
             out_rows[i] = int(r[5])
-            if emit[node] < 0:
-                emit[node] = t
         pos[out_nodes[i] + 1] = i
     return out_nodes, out_par, out_pb, out_pnb, out_last, out_fus, out_rows
+
+
+@numba.njit(cache=True)
+def align(lp, labels, blank):
+    """CTC forced alignment (Viterbi): the most probable single alignment of `labels` to the (T, V) log-probs.
+    Returns (start, end) frame arrays, one entry per label: the frames [start, end) it is emitted on. Word times
+    come from here rather than from the search, whose prefixes are shared by alignments of different timing."""
+    T = lp.shape[0]
+    L = labels.size
+    S = 2 * L + 1
+    score = np.full((T, S), NEG_INF)
+    back = np.zeros((T, S), dtype=np.int8)  # how many states back the best predecessor is
+    score[0, 0] = lp[0, blank]
+    if L:
+        score[0, 1] = lp[0, labels[0]]
+    for t in range(1, T):
+        for s in range(S):
+            unit = blank if s % 2 == 0 else labels[s // 2]
+            best = score[t - 1, s]
+            step = 0
+            if s >= 1 and score[t - 1, s - 1] > best:
+                best = score[t - 1, s - 1]
+                step = 1
+            if s >= 2 and s % 2 == 1 and labels[s // 2] != labels[s // 2 - 1] and score[t - 1, s - 2] > best:
+                best = score[t - 1, s - 2]
+                step = 2
+            score[t, s] = best + lp[t, unit]
+            back[t, s] = step
+    start = np.full(L, -1, dtype=np.int64)
+    end = np.full(L, -1, dtype=np.int64)
+    if L == 0 or T == 0:
+        return start, end
+    s = S - 1 if S == 1 or score[T - 1, S - 1] >= score[T - 1, S - 2] else S - 2
+    for t in range(T - 1, -1, -1):
+        if s % 2 == 1:
+            i = s // 2
+            if end[i] < 0:
+                end[i] = t + 1
+            start[i] = t
+        s -= back[t, s]
+    return start, end

@@ -229,3 +229,16 @@ def test_rejects_posteriors_that_do_not_fit(chars, spell):
 def test_empty_utterance(chars):
     hyp = prefix_beam_search(np.zeros((0, len(chars.tokens))), chars)[0]
     assert (hyp.text, hyp.tokens, hyp.words) == ("", [], [])
+
+
+def test_word_end_follows_the_repeated_unit_not_an_early_alignment(chars, peaky):
+    """ADD: the first D wavers (D, near-blank, D) so the prefix ADD is in the beam early, but the second D
+    sounds much later; the word ends there."""
+    d = chars.token_to_id["D"]
+    lp, frames = peaky(chars.encode("ADD"), len(chars.tokens), gap=8)
+    lp[frames[1] + 1] = np.log(np.full(len(chars.tokens), 1e-4))
+    lp[frames[1] + 1, 0] = lp[frames[1] + 1, d] = np.log(0.5 - 1e-4 * (len(chars.tokens) - 2) / 2)
+    lp[frames[1] + 2] = lp[frames[1]]
+    hyp = prefix_beam_search(lp, chars, beam_size=16)[0]
+    assert hyp.text == "ADD"
+    assert (hyp.words[0].start_frame, hyp.words[0].end_frame) == (frames[0], frames[2] + 1)
