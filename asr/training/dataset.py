@@ -179,14 +179,19 @@ def global_cmvn_stats(utterances: Sequence[Utterance]) -> np.ndarray:
     return accumulate_cmvn_stats(u.feats for u in utterances)
 
 
-def normalize(utterances: Sequence[Utterance], stats: np.ndarray | None, norm_vars: bool) -> None:
-    """Apply CMVN in place (no-op without stats)."""
+def normalize_features(feats: np.ndarray, stats: np.ndarray | None, norm_vars: bool) -> np.ndarray:
+    """CMVN with `stats` (no-op without), as float32: the network's input."""
     if stats is None:
-        return
+        return np.asarray(feats, dtype=np.float32)
     from asr.features import apply_cmvn
 
+    return np.asarray(apply_cmvn(feats, stats, norm_vars=norm_vars), dtype=np.float32)
+
+
+def normalize(utterances: Sequence[Utterance], stats: np.ndarray | None, norm_vars: bool) -> None:
+    """Apply CMVN in place (no-op without stats)."""
     for u in utterances:
-        u.feats = np.asarray(apply_cmvn(u.feats, stats, norm_vars=norm_vars), dtype=np.float32)
+        u.feats = normalize_features(u.feats, stats, norm_vars)
 
 
 def make_batches(lengths: Sequence[int], max_frames: int, max_batch_size: int, *, seed: int = 0, epoch: int = 0,

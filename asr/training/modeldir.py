@@ -101,11 +101,9 @@ class ModelDir:
 
     def normalize(self, feats: np.ndarray) -> np.ndarray:
         """Apply the training-set CMVN to raw features (e.g. from a data dir's feats.scp)."""
-        if self.cmvn_stats is None:
-            return np.asarray(feats, dtype=np.float32)
-        from asr.features import apply_cmvn
+        from asr.training.dataset import normalize_features
 
-        return np.asarray(apply_cmvn(feats, self.cmvn_stats, norm_vars=self.norm_vars), dtype=np.float32)
+        return normalize_features(feats, self.cmvn_stats, self.norm_vars)
 
     def compute_features(self, waveform: np.ndarray, sample_frequency: float) -> np.ndarray:
         """Network input for a waveform (int16 range, at the model's sample rate): features, then CMVN."""

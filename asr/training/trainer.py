@@ -32,7 +32,8 @@ from asr.models.specaugment import SpecAugment
 from asr.training.checkpoint import (epoch_checkpoint_path, load_checkpoint, prune_step_checkpoints, rng_state,
                                      save_checkpoint, set_rng_state, step_checkpoint_path)
 from asr.training.config import TrainConfig
-from asr.training.dataset import DataSet, Utterance, collate, compute_utterance_features, make_batches, normalize
+from asr.training.dataset import (DataSet, collate, compute_utterance_features, make_batches, normalize,
+                                  normalize_features)
 from asr.training.distributed import DistContext, all_reduce_sum, barrier, gather_tensors
 
 logger = logging.getLogger(__name__)
@@ -171,9 +172,7 @@ class Trainer:
                 feats.append(u.feats)
                 continue
             perturbed = compute_utterance_features(self.train_set.data_dir, u.key, self.feature_spec, factor)
-            one = [Utterance(u.key, perturbed, u.targets, u.text)]
-            normalize(one, self.cmvn_stats, self.config.norm_vars)
-            feats.append(one[0].feats)
+            feats.append(normalize_features(perturbed, self.cmvn_stats, self.config.norm_vars))
         return feats
 
     def train_step(self, global_batch: list[int], epoch: int, batch_index: int) -> tuple[float, int, int]:
