@@ -15,7 +15,8 @@ our LM are rebuilt before every timed call, so no cache outlives one pass over t
 pyctcdecode pins numpy<2, so it runs in its own interpreter (`--peer-python`, see
 bench/requirements-decode.txt); its worker reports the time of its decoding loop alone.
 
-    python bench/decode.py [--utterances 200] [--rounds 3] [--beams 8,32,100] [--peer-python /tmp/decode-peers/bin/python]
+    python bench/decode.py [--utterances 200] [--rounds 3] [--beams 8,32,100]
+                           [--peer-python /tmp/decode-peers/bin/python]
 """
 
 from __future__ import annotations

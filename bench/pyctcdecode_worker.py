@@ -46,8 +46,9 @@ def main() -> None:
         request = json.loads(line)
         key = (request["alpha"], request["beta"], request["unk_score_offset"])
         if key not in decoders:  # loading the ARPA into kenlm is set-up, not decoding
-            decoders[key] = build_ctcdecoder(labels, kenlm_model_path=arpa_path, unigrams=unigrams, alpha=request["alpha"],
-                                             beta=request["beta"], unk_score_offset=request["unk_score_offset"])
+            decoders[key] = build_ctcdecoder(labels, kenlm_model_path=arpa_path, unigrams=unigrams,
+                                             alpha=request["alpha"], beta=request["beta"],
+                                             unk_score_offset=request["unk_score_offset"])
         decoder = decoders[key]
         start = time.perf_counter()
         texts = [decoder.decode(lp, beam_width=request["beam_width"], beam_prune_logp=request["beam_prune_logp"],

@@ -157,7 +157,8 @@ def extend(lp, live, nodes, par, pb, pnb, last, fus, row_ids, row_table, pos, un
 def select(nodes, par, new_pb, new_pnb, last, fus, row_ids, scores, new_entries, pos, beam_size, prune):
     """The next beam: the beam_size best of the old entries (advanced by `extend`) and the new prefixes, none
     more than `prune` below the best. new_entries: (M, 6) float rows (node, parent, unit, e, fus, row id), e
-    being the new prefix's log P(alignments ending in its unit). Updates `pos`. Returns the new (nodes, par, pb, pnb, last, fus, row_ids)."""
+    being the new prefix's log P(alignments ending in its unit). Updates `pos`. Returns the new (nodes, par,
+    pb, pnb, last, fus, row_ids)."""
     n = nodes.size
     m = new_entries.shape[0]
     total = np.empty(n + m)
