@@ -96,7 +96,8 @@ def resolve_options(kind: str, flavor: str, config: Path | None, flags: dict[str
             raise AsrError(f"--{kaldi_only[0].replace('_', '-')} is a Kaldi option; with --flavor librosa set "
                            f"librosa's names with --set (e.g. --set n_mels=40) or --config")
     overrides = {**(read_config_file(config) if config else {}), **_parse_set(settings), **given}
-    make_options(kind, overrides, flavor=flavor)  # fail early, naming the bad option
+    # fail early, naming the bad option and, when it comes from --config, the file
+    make_options(kind, {**_parse_set(settings), **given}, path=config, flavor=flavor)
     return overrides, "sample_frequency" in overrides
 
 
