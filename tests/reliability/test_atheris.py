@@ -1,0 +1,25 @@
+"""A short coverage-guided fuzzing session (atheris_parsers.py) over every file parser; skipped where atheris is
+not installed (`pip install atheris`). Hypothesis fuzzing of the same parsers runs everywhere
+(test_fuzz_parsers.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reliability_cli import asr_env
+
+HARNESS = Path(__file__).with_name("atheris_parsers.py")
+
+
+@pytest.mark.slow
+def test_atheris_session_finds_no_crash(tmp_path: Path) -> None:
+    pytest.importorskip("atheris")
+    result = subprocess.run([sys.executable, str(HARNESS), "-runs=4000", "-max_len=512", "-seed=1",
+                             f"-artifact_prefix={tmp_path}/"], capture_output=True, text=True, timeout=300,
+                            env=asr_env(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "Done 4000 runs" in result.stderr, result.stderr[-2000:]
