@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import zipfile
 from pathlib import Path
 from typing import Iterator
 
@@ -79,6 +80,16 @@ class ArchiveWriter:
 
 def read_features(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray]]:
     """(key, matrix) pairs from a data directory (its feats.scp), .scp, .ark, .npz, .npy, .htk or .csv."""
+    for key, array in _read_feature_arrays(path):
+        # a .npy/.npz may hold anything numpy can save (a scalar, strings, 3-D): refuse it here, by name
+        if array.ndim not in (1, 2) or not (np.issubdtype(array.dtype, np.integer)
+                                            or np.issubdtype(array.dtype, np.floating)):
+            raise AsrError(f"{path}: {key!r} is a {array.ndim}-D {array.dtype} array; feature files hold "
+                           f"(frames, dims) numeric matrices")
+        yield key, array
+
+
+def _read_feature_arrays(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray]]:
     path = Path(path)
     if path.is_dir():
         if not (path / "feats.scp").is_file():
@@ -96,7 +107,7 @@ def read_features(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray]]:
             with np.load(path) as archive:
                 for key in archive.files:
                     yield key, archive[key]
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
             raise AsrError(f"{path}: cannot read as .npz ({e}); the file is corrupt") from None
     elif suffix == ".npy":
         try:

@@ -385,6 +385,8 @@ def add_deltas_to(feats_path: str | os.PathLike, output: str | os.PathLike, *, o
     count = 0
     with ArchiveWriter(output) as writer:
         for utt, feats in read_features(feats_path):
+            if feats.ndim != 2:
+                raise AsrError(f"{feats_path}: {utt!r} is a vector, not a (frames, dims) matrix; deltas need frames")
             writer.write(utt, add_deltas(feats, order=order, window=window))
             count += 1
     return count

@@ -265,3 +265,29 @@ def test_audio_config_with_absurd_values_in_a_real_run(tmp_path, capsys) -> None
     conf.write_text("--num-mel-bins=100000000\n")
     assert run_main(["features", "mfcc", "--config", conf, wav, "-o", tmp_path / "x.npy", "--no-progress"]) == 1
     assert "num_mel_bins" in error_line(capsys)
+
+
+# ------------------------------------------------------------------------------------------ npy / npz / csv
+FEATURE_FILE_CASES: dict[str, Callable[[Path], Path]] = {
+    "npy-scalar": lambda d: (np.save(d / "f.npy", np.float32(3)), d / "f.npy")[1],
+    "npy-strings": lambda d: (np.save(d / "f.npy", np.array(["a", "b"])), d / "f.npy")[1],
+    "npy-3d": lambda d: (np.save(d / "f.npy", np.zeros((2, 3, 4))), d / "f.npy")[1],
+    "npy-complex": lambda d: (np.save(d / "f.npy", np.zeros((4, 3), np.complex64)), d / "f.npy")[1],
+    "npy-truncated": lambda d: (np.save(d / "f.npy", np.zeros((40, 13))),
+                                (d / "f.npy").write_bytes((d / "f.npy").read_bytes()[:300]), d / "f.npy")[2],
+    "npz-strings": lambda d: (np.savez(d / "f.npz", a=np.array(["x"])), d / "f.npz")[1],
+    "npz-not-zip": lambda d: ((d / "f.npz").write_bytes(b"PK\x03\x04junk"), d / "f.npz")[1],
+    "csv-text": lambda d: ((d / "f.csv").write_text("a,b\n1,2\n"), d / "f.csv")[1],
+    "csv-ragged": lambda d: ((d / "f.csv").write_text("1,2\n3\n"), d / "f.csv")[1],
+    "htk-random": lambda d: ((d / "f.htk").write_bytes(np.random.default_rng(2).bytes(100)), d / "f.htk")[1],
+}
+
+
+@pytest.mark.parametrize("case", sorted(FEATURE_FILE_CASES))
+def test_bad_feature_files(tmp_path, capsys, case: str) -> None:
+    """Found here: a .npy holding a scalar, strings or a 3-D array crashed `asr features info/deltas`."""
+    path = FEATURE_FILE_CASES[case](tmp_path)
+    for argv in (["features", "info", path], ["features", "deltas", path, "-o", tmp_path / "d.ark"]):
+        assert run_main(argv) == 1, argv
+        assert str(path) in error_line(capsys)
+    assert not (tmp_path / "d.ark").exists()
