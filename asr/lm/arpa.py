@@ -146,7 +146,11 @@ def _format(x: float) -> str:
 
 
 def write_arpa(lm: NgramLM, path: str | os.PathLike) -> None:
-    """Write `lm` as an ARPA file (atomically); N-grams sorted within each order for reproducible files."""
+    """Write `lm` as an ARPA file (atomically); N-grams sorted within each order for reproducible files.
+
+    Lower-order lines always carry a back-off weight (0 where there is none): readers such as pyctcdecode's
+    take the unigram list from lines with one.
+    """
     path = Path(path)
     by_order: list[list[Ngram]] = [[] for _ in range(lm.order)]
     for g in lm.probs:
@@ -159,9 +163,8 @@ def write_arpa(lm: NgramLM, path: str | os.PathLike) -> None:
             f.write(f"\n\\{n}-grams:\n")
             for g in sorted(grams):
                 line = f"{_format(lm.probs[g])}\t{' '.join(g)}"
-                bow = lm.bows.get(g)
-                if bow is not None and n < lm.order:
-                    line += f"\t{_format(bow)}"
+                if n < lm.order:  # every lower-order line carries a back-off weight, as KenLM writes them
+                    line += f"\t{_format(lm.bows.get(g, 0.0))}"
                 f.write(line + "\n")
         f.write("\n\\end\\\n")
     logger.info("wrote %s to %s", lm, path)

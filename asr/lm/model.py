@@ -93,7 +93,7 @@ class NgramLM:
         if not probs:
             raise ValueError("an N-gram model needs at least one unigram")
         self.probs = probs
-        self.bows = bows
+        self.bows = {g: b for g, b in bows.items() if b != 0.0}  # a zero log10 weight backs off as a missing one
         self.order = max(max(len(g) for g in probs), order or 1)
         self.vocab: set[str] = {g[0] for g in probs if len(g) == 1}
         self._has_unk = (UNK,) in probs
