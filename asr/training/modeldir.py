@@ -190,10 +190,14 @@ def _check_features(features: Any, features_path: Path) -> None:
             or not isinstance(shift, (int, float)) or isinstance(shift, bool) or not 0 < shift < float("inf"):
         raise AsrError(f"{features_path}: dim must be a positive integer, options a mapping and frame_shift_s a "
                        f"positive number; rerun asr train")
-    if not isinstance(features["kind"], str):
-        raise AsrError(f"{features_path}: kind must be mfcc, fbank or spectrogram; rerun asr train")
+    flavor = features.get("flavor", "kaldi")
+    if not isinstance(features["kind"], str) or not isinstance(flavor, str):
+        raise AsrError(f"{features_path}: kind must be mfcc, fbank or spectrogram and flavor kaldi or librosa; "
+                       f"rerun asr train")
+    if any(value is None for value in features["options"].values()):  # build_config would skip them silently
+        raise AsrError(f"{features_path}: options without a value; rerun asr train")
     try:
-        make_options(features["kind"], features["options"])
+        make_options(features["kind"], features["options"], flavor=flavor)
     except AsrError as e:
         raise AsrError(f"{features_path}: {e}; rerun asr train") from None
 

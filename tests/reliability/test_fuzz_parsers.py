@@ -221,6 +221,23 @@ def test_the_fuzzed_model_dir_loads_as_written(model_dir: Path) -> None:
     assert loaded.feature_kind == "mfcc" and loaded.cmvn_stats.shape == (2, 7)
 
 
+def test_a_librosa_flavor_model_dir_passes_the_features_yaml_check(tmp_path: Path) -> None:
+    """The features.yaml check must validate options in the model's own flavor (librosa options are not Kaldi's)."""
+    from asr.models import build_model
+    from asr.training.dataset import FeatureSpec
+    from asr.training.modeldir import load_model_dir, write_model_dir
+
+    config = TrainConfig(model="rnn", hidden_size=4, num_layers=1, device="cpu", cmvn="none")
+    options = options_dict(make_options("mfcc", {"n_mfcc": 6, "sample_frequency": 8000}, flavor="librosa"))
+    spec = FeatureSpec(kind="mfcc", options=options, source="wav", dim=6, flavor="librosa", cmvn="none")
+    tokenizer = train_tokenizer("char", ["ab"])
+    write_model_dir(tmp_path, config, spec, None, tokenizer)
+    torch.save(build_model(config, 6, len(tokenizer.tokens)).state_dict(), tmp_path / "model.pt")
+    loaded = load_model_dir(tmp_path)
+    wave = np.random.default_rng(0).normal(0, 1000, 8000).astype(np.float32)
+    assert loaded.compute_features(wave, 8000).shape[1] == 6
+
+
 @st.composite
 def mutated_yaml(draw, original: dict) -> dict | Any:
     """`original` with keys deleted, added, or given values of the wrong type; sometimes not a mapping at all."""
