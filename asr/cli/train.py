@@ -6,6 +6,7 @@ Every TrainConfig field is also a flag (`hidden_size` -> `--hidden-size`), overr
 from __future__ import annotations
 
 import dataclasses
+import typing
 from pathlib import Path
 
 import click
@@ -15,13 +16,16 @@ from asr.training.config import TrainConfig
 
 def _config_flags(command):
     """Add one `--name VALUE` option per TrainConfig field (values are coerced and checked by build_config)."""
+    hints = typing.get_type_hints(TrainConfig)
     for field in reversed(dataclasses.fields(TrainConfig)):
         if field.name in {"seed", "device", "num_threads"}:
             continue  # declared explicitly below, with their own help
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        choices = typing.get_args(hints[field.name]) if typing.get_origin(hints[field.name]) is typing.Literal else ()
+        help_text = f"TrainConfig.{field.name} (default {shown}" + (f"; {'|'.join(choices)}" if choices else "") + ")."
         command = click.option(f"--{field.name.replace('_', '-')}", field.name, default=None, metavar="VALUE",
-                               help=f"TrainConfig.{field.name} (default {shown}).")(command)
+                               help=help_text)(command)
     return command
 
 
