@@ -135,16 +135,17 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
     if not datadir.text:
         raise AsrError(f"{Path(data_dir) / 'text'}: missing or empty; training needs transcripts")
     skipped = {"no_text": 0, "no_units": 0, "too_short": 0}
-    if spec.source == "feats":
-        from asr.kaldi_io import read_matrix
+    keys = sorted(datadir.feats_scp if spec.source == "feats" else datadir.segments or datadir.wav_scp)
 
-        entries = dict(datadir.feats_scp)
-        load = lambda key: np.asarray(read_matrix(entries[key]), dtype=np.float32)  # noqa: E731
-    else:
-        entries = dict(datadir.wav_scp) if not datadir.segments else dict(datadir.segments)
-        load = lambda key: compute_utterance_features(datadir, key, spec)  # noqa: E731
+    def load(key: str) -> np.ndarray:
+        if spec.source == "feats":
+            from asr.kaldi_io import read_matrix
+
+            return np.asarray(read_matrix(datadir.feats_scp[key]), dtype=np.float32)
+        return compute_utterance_features(datadir, key, spec)
+
     utterances: list[Utterance] = []
-    for key in tqdm(sorted(entries), desc=f"reading {data_dir}", unit="utt", disable=not progress,
+    for key in tqdm(keys, desc=f"reading {data_dir}", unit="utt", disable=not progress,
                     leave=False):
         text = datadir.text.get(key)
         if text is None or not text.strip():
