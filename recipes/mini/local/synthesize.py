@@ -39,16 +39,21 @@ from grammar import sample_sentence  # noqa: E402
 
 logger = logging.getLogger("synthesize")
 
-# accent (eSpeak language voice) + variant. Every variant is used by one split only.
+# accent (eSpeak language voice) + variant. A variant (the voice's timbre) belongs to one split only: dev and
+# test speakers are never heard in training, not even with another accent.
 VOICES: dict[str, list[str]] = {
-    "train": ["en-us+m1", "en-us+f1", "en-us+Andy", "en-us+klatt",
-              "en+m2", "en+f4", "en+david", "en+max",
-              "en-gb-x-rp+m3", "en-gb-x-rp+linda", "en-gb-x-rp+quincy",
-              "en-gb-scotland+m4", "en-gb-scotland+steph", "en-gb-scotland+paul",
-              "en-029+m5", "en-029+aunty", "en-029+klatt2",
-              "en-gb-x-gbclan+m6", "en-gb-x-gbclan+belinda", "en-gb-x-gbclan+edward",
-              "en-gb-x-gbcwmd+m7", "en-gb-x-gbcwmd+anika", "en-gb-x-gbcwmd+Gene",
-              "en-us-nyc+m8", "en-us-nyc+shelby", "en-us-nyc+ian"],
+    "train": ["en-us+m1", "en-us+f1", "en-us+Andy", "en-us+klatt", "en-us+Denis", "en-us+steph2", "en-us+Mario",
+              "en+m2", "en+f4", "en+david", "en+max", "en+Hugo", "en+belinda", "en+klatt3",
+              "en-gb-x-rp+m3", "en-gb-x-rp+linda", "en-gb-x-rp+quincy", "en-gb-x-rp+Lee", "en-gb-x-rp+aunty",
+              "en-gb-x-rp+gustave",
+              "en-gb-scotland+m4", "en-gb-scotland+steph", "en-gb-scotland+paul", "en-gb-scotland+f1",
+              "en-gb-scotland+Michael",
+              "en-029+m5", "en-029+aunty", "en-029+klatt2", "en-029+steph3", "en-029+pablo",
+              "en-gb-x-gbclan+m6", "en-gb-x-gbclan+belinda", "en-gb-x-gbclan+edward", "en-gb-x-gbclan+f4",
+              "en-gb-x-gbclan+Diogo",
+              "en-gb-x-gbcwmd+m7", "en-gb-x-gbcwmd+anika", "en-gb-x-gbcwmd+Gene", "en-gb-x-gbcwmd+linda",
+              "en-gb-x-gbcwmd+iven",
+              "en-us-nyc+m8", "en-us-nyc+shelby", "en-us-nyc+ian", "en-us-nyc+anika", "en-us-nyc+Nguyen"],
     "dev": ["en-us+Alex", "en-gb-x-rp+Andrea", "en-gb-scotland+norbert"],
     "test": ["en-us+john", "en+Annie", "en-gb-x-rp+robert", "en-029+grandma", "en-gb-x-gbclan+travis",
              "en-us-nyc+michel"],
@@ -67,8 +72,8 @@ class CorpusOptions:
     sample_frequency: int = 16000
     min_rate: int = 130  # words per minute
     max_rate: int = 200
-    min_pitch: int = 35  # eSpeak pitch, 0-100 (50 = the voice's own)
-    max_pitch: int = 65
+    min_pitch: int = 30  # eSpeak pitch, 0-100 (50 = the voice's own)
+    max_pitch: int = 70
     min_snr_db: float = 25.0
     max_snr_db: float = 40.0
     max_pad_s: float = 0.4  # silence before and after the speech, each uniform in [0.05, max_pad_s]
