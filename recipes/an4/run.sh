@@ -21,6 +21,7 @@ lm_smoothing=kneser_ney
 seed=0
 epochs=              # default: conf/train.yaml
 num_threads=1
+resume=false        # true: continue the model's latest checkpoint instead of training afresh
 device=auto
 an4_url=http://www.speech.cs.cmu.edu/databases/an4/an4_sphere.tar.gz
 help_message="Usage: $0 [options]   (AN4: download, prepare, features, units, lm, train, decode)"
@@ -85,7 +86,8 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "stage 5: train a crnn on BPE units into $model"
   require 2 data/train/feats.scp data/dev/feats.scp
   require 3 data/lang_bpe/tokens.txt
-  asr train --config "$conf/train.yaml" ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" \
+  asr train --config "$conf/train.yaml" $(resume_or_clear "$model" "$resume") ${epochs:+--epochs "$epochs"} \
+    --num-threads "$num_threads" \
     --device "$device" --seed "$seed" --train data/train --valid data/dev --lang data/lang_bpe --out "$model"
 fi
 

@@ -22,6 +22,7 @@ num_dev=200           # training utterances set aside per split to watch trainin
 seed=0
 epochs=               # default: conf/train.yaml
 num_threads=1
+resume=false        # true: continue the model's latest checkpoint instead of training afresh
 fsdd_url=https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.tar.gz
 help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, train, decode)"
 
@@ -99,7 +100,7 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     log "stage 4: train a crnn into exp/$split/crnn"
     require 2 "data/$split/train/feats.scp" "data/$split/dev/feats.scp"
     require 3 "data/$split/lang/tokens.txt"
-    asr train --config "$conf/train.yaml" \
+    asr train --config "$conf/train.yaml" $(resume_or_clear "exp/$split/crnn" "$resume") \
       ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" \
       --train "data/$split/train" --valid "data/$split/dev" --lang "data/$split/lang" --out "exp/$split/crnn"
   done

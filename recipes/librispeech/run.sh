@@ -30,6 +30,7 @@ lm_url=                    # an ARPA LM (.arpa or .arpa.gz) to download instead 
 seed=0
 epochs=                    # default: conf/train.yaml
 num_threads=1
+resume=false        # true: continue the model's latest checkpoint instead of training afresh
 device=auto
 help_message="Usage: $0 [options]   (LibriSpeech: download, prepare, features, units, lm, train, decode)"
 
@@ -120,7 +121,8 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   dev=$(data_name "$dev_set")
   require 2 data/train/feats.scp "data/$dev/feats.scp"
   require 3 data/lang_bpe/tokens.txt
-  asr train --config "$conf/train.yaml" ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" \
+  asr train --config "$conf/train.yaml" $(resume_or_clear "$model" "$resume") ${epochs:+--epochs "$epochs"} \
+    --num-threads "$num_threads" \
     --device "$device" --seed "$seed" --train data/train --valid "data/$dev" --lang data/lang_bpe --out "$model"
 fi
 

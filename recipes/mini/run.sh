@@ -19,6 +19,7 @@ num_test=200
 seed=0
 epochs=            # default: conf/train.yaml
 num_threads=1      # torch threads for training (more threads on a busy machine can be far slower)
+resume=false        # true: continue the model's latest checkpoint instead of training afresh
 lm_order=3
 lm_smoothing=kneser_ney
 help_message="Usage: $0 [options]   (the mini recipe: synthesize, prepare, features, units, lm, train, decode)"
@@ -75,7 +76,7 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "stage 5: train a crnn into $model"
   require 2 data/train/feats.scp data/dev/feats.scp
   require 3 lang/tokens.txt
-  asr train --config "$conf/train.yaml" \
+  asr train --config "$conf/train.yaml" $(resume_or_clear "$model" "$resume") \
     ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" \
     --train data/train --valid data/dev --lang lang --out "$model"
 fi

@@ -26,6 +26,7 @@ lm_extra_text=         # more LM text: one sentence a line, upper case like the 
 seed=0
 epochs=                # default: conf/train.yaml
 num_threads=1
+resume=false        # true: continue the model's latest checkpoint instead of training afresh
 corpus_url=https://www.openslr.org/resources/101/speechocean762.tar.gz
 help_message="Usage: $0 [options]   (speechocean762: download, prepare, features, lm, units, train, decode)"
 
@@ -119,7 +120,7 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     log "stage 5: train a crnn on $unit units into exp/crnn_$unit"
     require 2 data/train/feats.scp data/dev/feats.scp
     require 4 "data/lang_$unit/tokens.txt"
-    asr train --config "$conf/train.yaml" \
+    asr train --config "$conf/train.yaml" $(resume_or_clear "exp/crnn_$unit" "$resume") \
       ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" \
       --train data/train --valid data/dev --lang "data/lang_$unit" --out "exp/crnn_$unit"
   done

@@ -37,3 +37,16 @@ decode_and_score() {
 error_rate() {
   awk '/^%(WER|CER)/ { print $2; exit }' "$1"
 }
+
+# resume_or_clear MODEL RESUME: the flag for `asr train --out MODEL`. With RESUME=true, `--resume` (continue
+# MODEL's latest checkpoint, e.g. after an interruption); otherwise MODEL is removed, so that rerunning the
+# training stage trains afresh on the current data instead of failing on the old checkpoints.
+resume_or_clear() {
+  local model=$1 resume=$2
+  if [ "$resume" = true ]; then
+    echo --resume
+  elif [ -e "$model" ]; then
+    log "removing the previous $model (pass --resume true to continue it instead)"
+    rm -rf "$model"
+  fi
+}

@@ -51,7 +51,9 @@ def test_reduced_run_end_to_end(run_recipe, tmp_path: Path) -> None:
     # stage 7 printed one line (the text; a one-epoch model may say nothing) for the one file it transcribed
     assert "stage 7: transcribe corpus/test/" in result.stderr
     assert result.stdout.count("\n") == 1
-    # a rerun of a stage is safe and, the model being fixed, reproduces its result
-    run_recipe("mini", "--num-train", "60", "--num-dev", "8", "--num-test", "12", "--stage", "6", "--stop-stage", "6")
+    # rerunning training and decoding is safe (the old model is replaced) and, seeded, reproduces the result
+    rerun = run_recipe("mini", "--num-train", "60", "--num-dev", "8", "--num-test", "12", "--epochs", "1",
+                       "--stage", "5", "--stop-stage", "6")
+    assert "removing the previous exp/crnn" in rerun.stderr
     for name, wer in wers.items():
         assert WER_LINE.match((work / "exp" / "crnn" / name / "wer").read_text())[1] == wer
