@@ -8,7 +8,8 @@
 #   bash recipes/fsdd/run.sh                                       # download the public dataset first
 #
 # Stages: 0 download  1 prepare (both splits, + a dev set carved from each training set)  2 features
-#         3 char units  4 train one crnn per split  5 decode (greedy; one word per file, no LM) and score
+#         3 char units and a unigram LM over the digit words  4 train one crnn per split
+#         5 decode greedily, and restricted to the ten digit words; score
 set -euo pipefail
 
 stage=0
@@ -89,9 +90,10 @@ fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
   for split in $splits; do
-    log "stage 3: character units into data/$split/lang"
+    log "stage 3: character units and a unigram LM of the digit words into data/$split/lang"
     require 1 "data/$split/train/text"
     asr units train --type char "data/$split/train/text" "data/$split/lang"
+    asr lm train --order 1 --smoothing kneser_ney "data/$split/train/text" "data/$split/lang/lm.arpa"
   done
 fi
 
@@ -108,10 +110,14 @@ fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   for split in $splits; do
-    log "stage 5: decode data/$split/test with exp/$split/crnn (greedy: one word per file, no LM)"
-    require 4 "exp/$split/crnn/model.pt"
+    model=exp/$split/crnn
+    log "stage 5: decode data/$split/test with $model: greedy, and restricted to the digit words"
+    require 4 "$model/model.pt"
+    require 3 "data/$split/lang/lm.arpa"
     require 2 "data/$split/test/feats.scp"
-    decode_and_score "exp/$split/crnn" "data/$split/test" "exp/$split/crnn/decode_test" "$conf/decode.yaml" "$nj"
+    decode_and_score "$model" "data/$split/test" "$model/decode_test_greedy" "$conf/decode_greedy.yaml" "$nj"
+    decode_and_score "$model" "data/$split/test" "$model/decode_test_words" "$conf/decode.yaml" "$nj" \
+      "data/$split/lang/lm.arpa"
   done
 fi
 
