@@ -95,7 +95,7 @@ if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
   require 0 "$corpus/test"
   wav=$(find "$corpus/test" -name '*.wav' | sort | head -n 1)
   log "stage 7: transcribe $wav (reference: $(cat "${wav%.wav}.txt"))"
-  asr transcribe --model "$model" --config "$conf/decode.yaml" --lm lang/lm.arpa "$wav"
+  asr transcribe --model "$model" --config "$conf/decode.yaml" --lm lang/lm.arpa "$wav" | tee "$model/transcribe.txt"
 fi
 
 log "done"
