@@ -26,8 +26,8 @@ device=auto
 an4_url=http://www.speech.cs.cmu.edu/databases/an4/an4_sphere.tar.gz
 help_message="Usage: $0 [options]   (AN4: download, prepare, features, units, lm, train, decode)"
 
+. "$(dirname "$0")/../utils/parse_options.sh"
 recipe_dir=$(cd "$(dirname "$0")" && pwd)
-. "$recipe_dir/../utils/parse_options.sh"
 . "$recipe_dir/../utils/path.sh"
 
 [ -n "$corpus_dir" ] && corpus_dir=$(cd "$corpus_dir" && pwd)

@@ -27,8 +27,8 @@ resume=false        # true: continue the model's latest checkpoint instead of tr
 fsdd_url=https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.tar.gz
 help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, train, decode)"
 
+. "$(dirname "$0")/../utils/parse_options.sh"
 recipe_dir=$(cd "$(dirname "$0")" && pwd)
-. "$recipe_dir/../utils/parse_options.sh"
 . "$recipe_dir/../utils/path.sh"
 
 # a relative --corpus-dir is relative to where the user ran the script

@@ -34,8 +34,8 @@ resume=false        # true: continue the model's latest checkpoint instead of tr
 device=auto
 help_message="Usage: $0 [options]   (LibriSpeech: download, prepare, features, units, lm, train, decode)"
 
+. "$(dirname "$0")/../utils/parse_options.sh"
 recipe_dir=$(cd "$(dirname "$0")" && pwd)
-. "$recipe_dir/../utils/parse_options.sh"
 . "$recipe_dir/../utils/path.sh"
 
 [ -n "$corpus_dir" ] && corpus_dir=$(cd "$corpus_dir" && pwd)

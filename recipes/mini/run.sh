@@ -24,8 +24,8 @@ lm_order=3
 lm_smoothing=kneser_ney
 help_message="Usage: $0 [options]   (the mini recipe: synthesize, prepare, features, units, lm, train, decode)"
 
+. "$(dirname "$0")/../utils/parse_options.sh"
 recipe_dir=$(cd "$(dirname "$0")" && pwd)
-. "$recipe_dir/../utils/parse_options.sh"
 . "$recipe_dir/../utils/path.sh"
 
 work_dir=${work_dir:-$recipe_dir}

@@ -30,8 +30,8 @@ resume=false        # true: continue the model's latest checkpoint instead of tr
 corpus_url=https://www.openslr.org/resources/101/speechocean762.tar.gz
 help_message="Usage: $0 [options]   (speechocean762: download, prepare, features, lm, units, train, decode)"
 
+. "$(dirname "$0")/../utils/parse_options.sh"
 recipe_dir=$(cd "$(dirname "$0")" && pwd)
-. "$recipe_dir/../utils/parse_options.sh"
 . "$recipe_dir/../utils/path.sh"
 
 [ -n "$corpus_dir" ] && corpus_dir=$(cd "$corpus_dir" && pwd)
