@@ -36,6 +36,7 @@ def coerce(value: Any, annotation: Any, name: str, origin: str) -> Any:
         if value is None or (isinstance(value, str) and value.lower() in {"none", "null", ""}):
             return None
         annotation = next(a for a in args if a is not type(None))
+        args = typing.get_args(annotation)
     base = typing.get_origin(annotation) or annotation
     try:
         if base is bool:
@@ -62,8 +63,9 @@ def coerce(value: Any, annotation: Any, name: str, origin: str) -> Any:
                 raise ValueError(value)
             return value
     except (TypeError, ValueError):
-        raise AsrError(f"{origin}: option {name}={value!r} is not a valid {getattr(base, '__name__', base)}; "
-                       f"fix the value") from None
+        expected = f"one of {', '.join(map(str, args))}" if base is typing.Literal else \
+            f"a valid {getattr(base, '__name__', base)}"
+        raise AsrError(f"{origin}: option {name}={value!r} is not {expected}; fix the value") from None
     return value
 
 
