@@ -164,8 +164,20 @@ def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu") 
         cmvn_stats = np.asarray(entries[0][1], dtype=np.float64)
     tokenizer = load_tokenizer(path / LANG_DIR)
     resolved = device if isinstance(device, torch.device) else _device(device, resolve_device)
-    model = build_model(config, int(features["dim"]), len(tokenizer.tokens))
     state = load_state_dict(path / MODEL_FILE)
+    try:
+        with torch.device("meta"):  # shapes only: a hostile config.yaml cannot make us allocate its network
+            shapes = {k: tuple(v.shape) for k, v in
+                      build_model(config, int(features["dim"]), len(tokenizer.tokens)).state_dict().items()}
+    except (RuntimeError, ValueError, TypeError, OverflowError) as e:
+        raise AsrError(f"{path / CONFIG_FILE}: the network it describes cannot be built "
+                       f"({str(e).splitlines()[0]}); use the config.yaml of this directory") from None
+    stored = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
+    if shapes != stored:
+        differing = sorted(set(shapes) ^ set(stored)) or sorted(k for k in shapes if shapes[k] != stored[k])
+        raise AsrError(f"{path / MODEL_FILE}: weights do not fit {CONFIG_FILE} (first difference: "
+                       f"{differing[0]}); use the model.pt of this directory")
+    model = build_model(config, int(features["dim"]), len(tokenizer.tokens))
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError) as e:

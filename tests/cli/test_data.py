@@ -8,19 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from asr.cli import main
+from asr_cli import run_main as run
 from asr.datadir import read_data_dir, validate_data_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_datadir import SPEAKERS, make_data_dir  # noqa: E402
-
-
-def run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asr.cli import main
+from asr_cli import run_main as run
 from asr.datadir import DataDir, write_data_dir
 from asr.kaldi_io import read_kaldi_map
 from asr.lm import train_ngram, write_arpa
@@ -18,14 +18,6 @@ from tone_model import build_tone_model_dir, spell, synthesize, write_wav
 
 REPO = Path(__file__).resolve().parents[2]
 TEXTS = {"a-1": "ab ba", "a-2": "cd dc ab", "b-3": "d c"}
-
-
-def run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
 
 
 @pytest.fixture(scope="module")

@@ -11,20 +11,12 @@ import pytest
 import soundfile
 
 import asr.features as features
-from asr.cli import main
+from asr_cli import run_main as run
 from asr.features.config import make_options
 
 kaldiio = pytest.importorskip("kaldiio")
 
 UTTERANCES = ["0_jackson_0", "0_jackson_1", "1_theo_2", "5_theo_4", "9_nicolas_7"]
-
-
-def run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
 
 
 def write_data_dir(path: Path, entries: dict[str, str]) -> Path:

@@ -6,16 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from asr.cli import main
+from asr_cli import run_main as run
 from asr.lm import read_arpa
-
-
-def run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
 
 
 @pytest.fixture()

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from asr.cli import main
-
-
-def run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
+from asr_cli import run_main as run
 
 
 @pytest.mark.parametrize("kind", ["spectrogram", "fbank", "mfcc"])

@@ -6,15 +6,7 @@ from pathlib import Path
 
 import jiwer
 
-from asr.cli import main
-
-
-def run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
+from asr_cli import run_main as run
 
 
 def test_score_real_transcripts_with_reports(speechocean_dir: Path, tmp_path: Path, capsys):

@@ -11,19 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asr.cli import main
+from asr_cli import run_main as run
 from tone_model import build_tone_model_dir, spell, synthesize, write_wav
 
 TEXTS = {"one": "ab ba", "two": "cd"}
 SRT_CUE = re.compile(r"(\d+)\n(\d\d):(\d\d):(\d\d),(\d\d\d) --> (\d\d):(\d\d):(\d\d),(\d\d\d)\n(.+)\n")
-
-
-def run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
 
 
 @pytest.fixture(scope="module")
