@@ -44,9 +44,7 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   else
     log "stage 0: download $an4_url into downloads/"
     mkdir -p downloads
-    curl -fL --retry 3 -o downloads/an4_sphere.tar.gz.part "$an4_url"
-    mv downloads/an4_sphere.tar.gz.part downloads/an4_sphere.tar.gz
-    tar -xzf downloads/an4_sphere.tar.gz -C downloads
+    download_and_extract "$an4_url"
     require 0 "$corpus_dir/etc"
   fi
 fi

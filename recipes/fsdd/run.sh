@@ -48,9 +48,7 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   else
     log "stage 0: download $fsdd_url into downloads/"
     mkdir -p downloads
-    curl -fL --retry 3 -o downloads/fsdd.tar.gz.part "$fsdd_url"
-    mv downloads/fsdd.tar.gz.part downloads/fsdd.tar.gz
-    tar -xzf downloads/fsdd.tar.gz -C downloads
+    download_and_extract "$fsdd_url" fsdd.tar.gz
     require 0 "$corpus_dir/recordings"
     log "stage 0: unpacked $(ls "$corpus_dir/recordings" | wc -l) recordings into $corpus_dir"
   fi

@@ -58,15 +58,12 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
       continue
     fi
     log "stage 0: download $data_url/$subset.tar.gz"
-    curl -fL --retry 3 -o "downloads/$subset.tar.gz.part" "$data_url/$subset.tar.gz"
-    mv "downloads/$subset.tar.gz.part" "downloads/$subset.tar.gz"
-    tar -xzf "downloads/$subset.tar.gz" -C downloads   # unpacks into downloads/LibriSpeech/<subset>
+    download_and_extract "$data_url/$subset.tar.gz"   # unpacks into downloads/LibriSpeech/<subset>
     require 0 "$corpus_dir/$subset"
   done
-  if [ -n "$lm_url" ] && [ ! -f "downloads/${lm_url##*/}" ]; then
+  if [ -n "$lm_url" ]; then
     log "stage 0: download $lm_url"
-    curl -fL --retry 3 -o "downloads/${lm_url##*/}.part" "$lm_url"
-    mv "downloads/${lm_url##*/}.part" "downloads/${lm_url##*/}"
+    download "$lm_url" > /dev/null
   fi
 fi
 

@@ -55,9 +55,7 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   else
     log "stage 0: download $corpus_url into downloads/"
     mkdir -p downloads
-    curl -fL --retry 3 -o downloads/speechocean762.tar.gz.part "$corpus_url"
-    mv downloads/speechocean762.tar.gz.part downloads/speechocean762.tar.gz
-    tar -xzf downloads/speechocean762.tar.gz -C downloads
+    download_and_extract "$corpus_url" speechocean762.tar.gz
     require 0 "$corpus_dir/train/wav.scp"
   fi
 fi

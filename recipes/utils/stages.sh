@@ -50,3 +50,22 @@ resume_or_clear() {
     rm -rf "$model"
   fi
 }
+
+# download URL [ARCHIVE_NAME]: fetch URL into downloads/ (a .part name until complete, so an interrupted
+# download is never taken for a whole one); an archive already there is reused. Prints the archive's path.
+download() {
+  local url=$1 name=${2:-${1##*/}}
+  mkdir -p downloads
+  if [ ! -f "downloads/$name" ]; then
+    curl -fL --retry 3 -o "downloads/$name.part" "$url"
+    mv "downloads/$name.part" "downloads/$name"
+  fi
+  echo "downloads/$name"
+}
+
+# download_and_extract URL [ARCHIVE_NAME]: download (as above), then unpack the .tar.gz into downloads/.
+download_and_extract() {
+  local archive
+  archive=$(download "$@")
+  tar -xzf "$archive" -C downloads
+}
