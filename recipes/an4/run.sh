@@ -27,14 +27,7 @@ an4_url=http://www.speech.cs.cmu.edu/databases/an4/an4_sphere.tar.gz
 help_message="Usage: $0 [options]   (AN4: download, prepare, features, units, lm, train, decode)"
 
 . "$(dirname "$0")/../utils/parse_options.sh"
-recipe_dir=$(cd "$(dirname "$0")" && pwd)
-. "$recipe_dir/../utils/path.sh"
-
-[ -n "$corpus_dir" ] && corpus_dir=$(cd "$corpus_dir" && pwd)
-work_dir=${work_dir:-$recipe_dir}
-mkdir -p "$work_dir"
-cd "$work_dir"
-conf=$recipe_dir/conf
+. "$(dirname "$0")/../utils/path.sh"   # also enters --work-dir
 corpus_dir=${corpus_dir:-$PWD/downloads/an4}
 model=exp/crnn_bpe
 

@@ -28,15 +28,7 @@ fsdd_url=https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/he
 help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, train, decode)"
 
 . "$(dirname "$0")/../utils/parse_options.sh"
-recipe_dir=$(cd "$(dirname "$0")" && pwd)
-. "$recipe_dir/../utils/path.sh"
-
-# a relative --corpus-dir is relative to where the user ran the script
-[ -n "$corpus_dir" ] && corpus_dir=$(cd "$corpus_dir" && pwd)
-work_dir=${work_dir:-$recipe_dir}
-mkdir -p "$work_dir"
-cd "$work_dir"
-conf=$recipe_dir/conf
+. "$(dirname "$0")/../utils/path.sh"   # also enters --work-dir
 
 if [ -z "$corpus_dir" ]; then
   corpus_dir=$PWD/downloads/free-spoken-digit-dataset-master  # the folder the archive unpacks to

@@ -25,13 +25,8 @@ lm_smoothing=kneser_ney
 help_message="Usage: $0 [options]   (the mini recipe: synthesize, prepare, features, units, lm, train, decode)"
 
 . "$(dirname "$0")/../utils/parse_options.sh"
-recipe_dir=$(cd "$(dirname "$0")" && pwd)
-. "$recipe_dir/../utils/path.sh"
+. "$(dirname "$0")/../utils/path.sh"   # also enters --work-dir
 
-work_dir=${work_dir:-$recipe_dir}
-mkdir -p "$work_dir"
-cd "$work_dir"
-conf=$recipe_dir/conf
 corpus=corpus
 model=exp/crnn
 

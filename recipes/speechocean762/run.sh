@@ -31,15 +31,8 @@ corpus_url=https://www.openslr.org/resources/101/speechocean762.tar.gz
 help_message="Usage: $0 [options]   (speechocean762: download, prepare, features, lm, units, train, decode)"
 
 . "$(dirname "$0")/../utils/parse_options.sh"
-recipe_dir=$(cd "$(dirname "$0")" && pwd)
-. "$recipe_dir/../utils/path.sh"
-
-[ -n "$corpus_dir" ] && corpus_dir=$(cd "$corpus_dir" && pwd)
 [ -n "$lm_extra_text" ] && lm_extra_text=$(cd "$(dirname "$lm_extra_text")" && pwd)/$(basename "$lm_extra_text")
-work_dir=${work_dir:-$recipe_dir}
-mkdir -p "$work_dir"
-cd "$work_dir"
-conf=$recipe_dir/conf
+. "$(dirname "$0")/../utils/path.sh"   # also enters --work-dir
 corpus_dir=${corpus_dir:-$PWD/downloads/speechocean762}
 
 # the evaluation sets this corpus copy has: dev always, test when the test half is there

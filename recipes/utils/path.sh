@@ -5,7 +5,9 @@
 #   picks up another installed version;
 # - C locale, so every sorted Kaldi file sorts the way Kaldi sorts it;
 # - helpers: `log` (timestamped, with the seconds since the recipe started) and `require` (a later stage
-#   checks its inputs and names the stage that makes them); stages.sh adds the steps recipes share.
+#   checks its inputs and names the stage that makes them); stages.sh adds the steps recipes share;
+# - `recipe_dir`, `conf` (its conf/), then the recipe works in `--work-dir` (default: the recipe's folder);
+#   a relative `--corpus-dir` stays relative to where the user ran the script.
 
 ASR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PYTHON=${PYTHON:-python3}
@@ -34,3 +36,12 @@ require() {
 }
 
 . "$ASR_ROOT/recipes/utils/stages.sh"
+
+recipe_dir=$(cd "$(dirname "$0")" && pwd)
+conf=$recipe_dir/conf
+if [ -n "${corpus_dir:-}" ]; then
+  corpus_dir=$(cd "$corpus_dir" && pwd)
+fi
+work_dir=${work_dir:-$recipe_dir}
+mkdir -p "$work_dir"
+cd "$work_dir"
