@@ -45,17 +45,28 @@ def config_flags(cls: type, names: tuple[str, ...] | None = None, helps: dict[st
     return decorate
 
 
+def search_inputs(command: Callable) -> Callable:
+    """The options `decode` and `transcribe` share: the model and what the search uses besides it."""
+    for decorate in reversed([
+        click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False),
+                     help="Model directory written by `asr train` (exp/NAME)."),
+        click.option("--lm", "lm_path", type=click.Path(dir_okay=False), default=None,
+                     help="Word N-gram LM (ARPA, .gz too) for shallow fusion, e.g. lang/lm.arpa."),
+        click.option("--lang", "lang_dir", type=click.Path(file_okay=False), default=None,
+                     help="Units dir to decode with [default: the model's lang/]; same units, e.g. a larger "
+                          "lexicon."),
+        click.option("--hotwords", "hotwords_path", type=click.Path(dir_okay=False), default=None,
+                     help="File of words/phrases to boost, one per line."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                     help="YAML (or Kaldi-style) file of decoding options, e.g. conf/decode.yaml; flags override "
+                          "it."),
+    ]):
+        command = decorate(command)
+    return command
+
+
 @click.command()
-@click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False),
-              help="Model directory written by `asr train` (exp/NAME).")
-@click.option("--lm", "lm_path", type=click.Path(dir_okay=False), default=None,
-              help="Word N-gram LM (ARPA, .gz too) for shallow fusion, e.g. lang/lm.arpa.")
-@click.option("--lang", "lang_dir", type=click.Path(file_okay=False), default=None,
-              help="Units dir to decode with [default: the model's lang/]; same units, e.g. a larger lexicon.")
-@click.option("--hotwords", "hotwords_path", type=click.Path(dir_okay=False), default=None,
-              help="File of words/phrases to boost, one per line.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="YAML (or Kaldi-style) file of decoding options, e.g. conf/decode.yaml; flags override it.")
+@search_inputs
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output directory [default: MODEL/decode_<data dir name>].")
 @click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (only for data you trust).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from asr.cli.decode import SEARCH_HELP, config_flags
+from asr.cli.decode import SEARCH_HELP, config_flags, search_inputs
 from asr.decode import InferenceConfig
 from asr.decoding import DecodeOptions
 from asr.transcribe import FORMATS
@@ -13,16 +13,7 @@ TRANSCRIBE_RUN_FIELDS = ("greedy", "device", "num_threads", "chunk_length_s", "c
 
 
 @click.command()
-@click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False),
-              help="Model directory written by `asr train` (exp/NAME).")
-@click.option("--lm", "lm_path", type=click.Path(dir_okay=False), default=None,
-              help="Word N-gram LM (ARPA) for shallow fusion.")
-@click.option("--lang", "lang_dir", type=click.Path(file_okay=False), default=None,
-              help="Units dir to decode with [default: the model's lang/].")
-@click.option("--hotwords", "hotwords_path", type=click.Path(dir_okay=False), default=None,
-              help="File of words/phrases to boost, one per line.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="YAML (or Kaldi-style) file of decoding options, e.g. conf/decode.yaml; flags override it.")
+@search_inputs
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text: one line per file (`file<TAB>text`, or just the text for one file); json: JSON Lines "
                    "with word times; srt: subtitles; ctm: `name 1 start duration word`.")
