@@ -39,10 +39,14 @@ DATA_FILES: dict[str, str] = {
 }
 UTTERANCE_FILES = ("text", "utt2dur", "utt2num_frames", "feats.scp")  # keyed by utterance besides utt2spk
 SPEAKER_FILES = ("cmvn.scp", "spk2gender")
+# Files that describe the whole directory rather than an utterance: the options `asr features` wrote beside
+# feats.scp (training and decoding read them) and Kaldi's frame_shift. Subset, split and copy keep them.
+FEATS_CONF = "feats.conf"
+DIRECTORY_FILES = (FEATS_CONF, "frame_shift")
 SEGMENT_MAX_OVERSHOOT_S = 0.5  # Kaldi extract-segments --max-overshoot: a segment may end this far past the audio
 BACKUP_DIR = ".backup"
 
-__all__ = ["DATA_FILES", "DataDir", "FixReport", "Segment", "combine_data_dirs", "compute_utt2dur",
+__all__ = ["DATA_FILES", "DIRECTORY_FILES", "FEATS_CONF", "DataDir", "FixReport", "Segment", "combine_data_dirs", "compute_utt2dur",
            "copy_data_dir", "fix_data_dir", "load_utterance_audio", "read_data_dir", "read_kaldi_map",
            "split_data_dir", "subset_data_dir", "validate_data_dir", "write_data_dir", "write_kaldi_map"]
 
@@ -587,6 +591,7 @@ def subset_data_dir(src: str | os.PathLike, dst: str | os.PathLike, *, utt_list:
         raise AsrError(f"{src}: the subset is empty; check the list or number")
     subset = _restricted(data, chosen, Path(dst))
     write_data_dir(dst, subset)
+    copy_directory_files([Path(src)], Path(dst))
     return subset
 
 
@@ -616,6 +621,7 @@ def split_data_dir(path: str | os.PathLike, num_parts: int, *, per_spk: bool = F
     for index, part in enumerate(parts, start=1):
         out = _own_folder(split_root, str(index))
         write_data_dir(out, _restricted(data, part, out))
+        copy_directory_files([path], out)
         outputs.append(out)
     write_text_atomic(split_root / "split_mode", ("per_spk" if per_spk else "per_utt") + "\n")
     logger.info("split %s into %d parts under %s", path, num_parts, split_root)
@@ -676,6 +682,7 @@ def combine_data_dirs(out: str | os.PathLike, sources: list[str | os.PathLike]) 
                 merged[key] = value
         setattr(combined, f.name, merged)
     write_data_dir(out, combined)
+    copy_directory_files([Path(s) for s in sources], Path(out))
     return combined
 
 
@@ -702,4 +709,22 @@ def copy_data_dir(src: str | os.PathLike, dst: str | os.PathLike, *, utt_prefix:
     if not copy.utt2spk:
         copy.spk2utt = dict(data.spk2utt)
     write_data_dir(dst, copy)
+    copy_directory_files([Path(src)], Path(dst))
     return copy
+
+
+def copy_directory_files(sources: list[Path], dst: Path) -> None:
+    """Give `dst` the DIRECTORY_FILES that all `sources` hold with the same content; remove stale ones.
+
+    Features computed with different options must not be mixed, so a feats.conf that differs between sources
+    is dropped with a warning (training then asks for --feature-config)."""
+    for name in DIRECTORY_FILES:
+        contents = {(s / name).read_bytes() if (s / name).is_file() else None for s in sources}
+        if len(contents) == 1 and None not in contents:
+            if (dst / name).resolve() != (sources[0] / name).resolve():
+                write_text_atomic(dst / name, contents.pop().decode("utf-8"))
+            continue
+        if any(contents):
+            logger.warning("%s: %s differs between (or is missing from some of) %s; not written", dst, name,
+                           ", ".join(map(str, sources)))
+        (dst / name).unlink(missing_ok=True)

@@ -34,13 +34,13 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 import numpy as np
 
 from asr.config import build_config, config_to_dict, read_config_file
+from asr.datadir import FEATS_CONF
 from asr.decoding import CTCDecoder, DecodeOptions, Hypothesis, WordTiming
 from asr.errors import AsrError
 from asr.fileio import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
-FEATS_CONF = "feats.conf"  # the options `asr features` wrote beside feats.scp (Kaldi conf)
 CERTAIN_LOGP = -1.0e4  # log-probability of the units off the best path, in the greedy search's input
 PENDING_PER_JOB = 64  # utterances queued per search process before the acoustic loop waits for results
 

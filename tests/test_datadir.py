@@ -346,3 +346,28 @@ def test_fix_refuses_to_drop_everything(data_dir: Path) -> None:
     with pytest.raises(AsrError, match="drop every utterance"):
         fix_data_dir(data_dir)
     assert {p.name: p.read_bytes() for p in data_dir.iterdir() if p.is_file()} == before
+
+
+def test_subset_split_copy_combine_keep_the_feature_options(tmp_path: Path, data_dir: Path, capsys) -> None:
+    """feats.conf says how feats.scp was computed: a subset trained on must still know (asr train reads it)."""
+    from asr.training.config import TrainConfig
+    from asr.training.dataset import resolve_feature_spec
+    from tests.asr_cli import run_main
+
+    assert run_main(["features", "fbank", "--set", "num_mel_bins=30", "--sample-frequency", "8000", "--no-progress",
+                     data_dir]) == 0
+    conf = (data_dir / "feats.conf").read_text()
+    (tmp_path / "spks").write_text("spkC\n")
+    outputs = [subset_data_dir(data_dir, tmp_path / "sub", spk_list=tmp_path / "spks") and tmp_path / "sub",
+               copy_data_dir(data_dir, tmp_path / "copy", utt_prefix="x-") and tmp_path / "copy",
+               *split_data_dir(data_dir, 2)]
+    for out in outputs:
+        assert (out / "feats.conf").read_text() == conf
+        assert resolve_feature_spec(TrainConfig(), out).options["num_mel_bins"] == 30
+    combine_data_dirs(tmp_path / "both", [tmp_path / "sub", tmp_path / "copy"])
+    assert (tmp_path / "both" / "feats.conf").read_text() == conf
+
+    (tmp_path / "copy" / "feats.conf").write_text(conf.replace("=30", "=40"))
+    combine_data_dirs(tmp_path / "both", [tmp_path / "sub", tmp_path / "copy"])
+    assert not (tmp_path / "both" / "feats.conf").exists()  # mixed options: not claimed for the union
+    assert "feats.conf differs" in capsys.readouterr().err

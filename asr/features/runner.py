@@ -24,6 +24,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from asr.datadir import FEATS_CONF
 from asr.errors import AsrError
 from asr.features import compute_features, feature_dim
 from asr.features.cmvn import apply_cmvn, compute_cmvn_stats
@@ -202,7 +203,7 @@ def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavo
     for partial, ark in zip(partials, arks):
         os.replace(partial, ark)
     write_kaldi_map(out / "utt2num_frames", num_frames)
-    write_text_atomic(out / "feats.conf", conf_text(kind, flavor, opts))
+    write_text_atomic(out / FEATS_CONF, conf_text(kind, flavor, opts))
     write_kaldi_map(out / "feats.scp", scp)
     summary.utterances = len(scp)
     summary.outputs = [out / "feats.scp"]

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from asr.datadir import FEATS_CONF  # "# asr features KIND (FLAVOR flavor)" + the options
 from asr.errors import AsrError
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,6 @@ class DataSet:
         return [len(u.feats) for u in self.utterances]
 
 
-FEATS_CONF = "feats.conf"  # written by `asr features` beside feats.scp: "# asr features KIND (FLAVOR flavor)"
 _FEATS_CONF_HEADER = re.compile(r"^#\s*asr features (?P<kind>\w+) \((?P<flavor>\w+) flavor\)")
 
 
