@@ -3,10 +3,13 @@ dev: for each unit type (char, phone, bpe) train a crnn and report dev CER/WER (
 and parameters.
 
     python bench/train_speechocean.py [--corpus ../shared/data/speechocean762-train] [--work /tmp/asr-bench-so]
-        [--units char phone bpe] [--config conf/train_speechocean.yaml] [-- extra `asr train` flags]
+        [--units char phone bpe] [--config recipes/speechocean762/conf/train.yaml] [-- extra `asr train` flags]
+
+    python bench/train_speechocean.py --units char -- --device cuda --hidden-size 128 --conv-channels 16  # size
 
 Stages: prepare (asr.prepare.speechocean), dev = every 12th speaker in sorted order (10 speakers), `asr features
-fbank` once for both sets, units per type (bpe: sentencepiece unigram, --bpe-vocab units), `asr train`, then
+fbank` once for both sets with the recipe's conf/fbank.conf, units per type (phone: CMU without stress; bpe:
+sentencepiece unigram, --bpe-vocab units), `asr train` with the recipe's conf/train.yaml, then
 `asr decode --beam-size 1` on dev (greedy; phone units decode to words through the lexicon) for the word
 error rate. The "unit error rate" column is the training log's last validation CER, i.e. character errors of
 the units' spelling (for phone units: of the phone string).
@@ -31,6 +34,7 @@ from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+RECIPE_CONF = REPO / "recipes" / "speechocean762" / "conf"
 
 
 def asr(*args: str, capture: bool = False) -> str:
@@ -44,8 +48,8 @@ def main() -> None:
     parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "data" / "speechocean762-train"))
     parser.add_argument("--work", default="/tmp/asr-bench-so")
     parser.add_argument("--units", nargs="+", default=["char", "phone", "bpe"])
-    parser.add_argument("--bpe-vocab", type=int, default=300)
-    parser.add_argument("--config", default=str(REPO / "conf" / "train_speechocean.yaml"))
+    parser.add_argument("--bpe-vocab", type=int, default=150)
+    parser.add_argument("--config", default=str(RECIPE_CONF / "train.yaml"))
     parser.add_argument("extra", nargs="*", help="further `asr train` flags (after --)")
     args = parser.parse_args()
 
@@ -66,14 +70,15 @@ def main() -> None:
         subset_data_dir(data_all, dev_dir, spk_list=work / "dev_speakers")
         subset_data_dir(data_all, train_dir, spk_list=work / "train_speakers")
         for folder in (train_dir, dev_dir):
-            asr("features", "fbank", "--set", "num_mel_bins=40", "--nj", "2", "--no-progress", str(folder))
+            asr("features", "fbank", "--config", str(RECIPE_CONF / "fbank.conf"), "--nj", "2", "--no-progress",
+                str(folder))
     texts = list(read_data_dir(train_dir).text.values())
     dev_utts = len(read_data_dir(dev_dir).text)
 
     rows = []
     for units in args.units:
         lang, out = work / f"lang_{units}", work / f"exp/crnn_{units}"
-        options = {"vocab_size": args.bpe_vocab} if units == "bpe" else {}
+        options = {"bpe": {"vocab_size": args.bpe_vocab}, "phone": {"stress": False}}.get(units, {})
         train_tokenizer(units, texts, options).save(lang)
         load_before = os.getloadavg()[0]
         start = time.perf_counter()
