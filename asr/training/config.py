@@ -6,7 +6,8 @@ resolved result to `exp/NAME/config.yaml`, from which `load_model_dir` rebuilds 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
 from typing import Literal, Optional
 
 from asr.errors import AsrError
@@ -64,6 +65,10 @@ class TrainConfig:
     valid_every_epoch: bool = True
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # a nan passes every comparison below and would train on nan weights
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise AsrError(f"{f.name}={value}: must be a finite number")
         if self.model == "crnn" and self.subsampling not in (2, 4):
             raise AsrError(f"subsampling={self.subsampling}: the crnn subsamples time by 2 or 4; set 2 or 4")
         for name in ("hidden_size", "num_layers", "conv_channels", "epochs", "max_frames", "max_batch_size",

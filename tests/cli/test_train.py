@@ -97,3 +97,12 @@ def test_sigkill_then_resume_ends_with_the_same_weights(corpus, tmp_path):
     assert all(torch.equal(full[name], resumed[name]) for name in full)
     keys = ("epoch", "global_step", "train_loss", "valid_loss", "cer", "wer")
     assert [[r[k] for k in keys] for r in _log(killed)] == [[r[k] for k in keys] for r in _log(tmp_path / "full")]
+
+
+@pytest.mark.parametrize("flag, value", [("--lr", "nan"), ("--weight-decay", "inf"), ("--dropout", "nan")])
+def test_non_finite_numbers_are_refused_before_training(corpus, tmp_path, capsys, flag, value):
+    out = tmp_path / "exp"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", *corpus, *TINY, flag, value, "--out", str(out)])
+    assert exit_info.value.code == 1
+    assert f"{flag[2:].replace('-', '_')}=" in capsys.readouterr().err and not out.exists()
