@@ -3,6 +3,7 @@ HTK checked by an independent header parser, and truncated/garbage input -> AsrE
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 from pathlib import Path
@@ -292,3 +293,40 @@ def test_fuzzed_maps_give_entries_or_asr_error(tmp_path: Path, content: bytes) -
         read_kaldi_map(path)
     except AsrError as e:
         assert str(e).startswith(f"{path}:") and "\n" not in str(e)
+
+
+def test_compressed_matrices_match_kaldis_format(tmp_path: Path) -> None:
+    """compress_matrix follows Kaldi's compressed-matrix.cc; kaldiio (its own approximation of the same
+    arithmetic) writes the same headers and the same bytes up to rare off-by-one roundings at a midpoint."""
+    from asr.kaldi_io import compress_matrix
+
+    rng = np.random.default_rng(3)
+    matrices = {f"u{i:02d}": (rng.normal(size=(int(rows), 23)) * 5 - 2).astype(np.float32)
+                for i, rows in enumerate(rng.integers(1, 300, size=40))}
+    matrices["const"] = np.full((20, 4), 7.5, np.float32)
+    differing = total = 0
+    for key, matrix in matrices.items():
+        ours = np.frombuffer(compress_matrix(matrix), np.uint8)
+        buffer = io.BytesIO()
+        kaldiio.save_ark(buffer, {"k": matrix}, compression_method=1)  # kAutomaticMethod
+        theirs = np.frombuffer(buffer.getvalue()[len(b"k \0B"):], np.uint8)
+        token = b"CM " if len(matrix) > 8 else b"CM2 "  # 8 bits a value with per-column percentiles, or 16
+        assert ours[:len(token) + 16].tobytes() == theirs[:len(token) + 16].tobytes() == \
+            token + ours[len(token):len(token) + 16].tobytes(), key  # token + global header
+        assert len(ours) == len(theirs) and np.abs(ours.astype(int) - theirs).max() <= 1, key
+        differing, total = differing + int((ours != theirs).sum()), total + len(ours)
+    assert differing < 0.001 * total
+
+    with ArkWriter(tmp_path / "c.ark", tmp_path / "c.scp", compress=True) as writer:
+        for key, matrix in matrices.items():
+            writer.write(key, matrix)
+        writer.write("vector", np.arange(3, dtype=np.float32))  # vectors stay uncompressed, as in Kaldi
+    ours_read, kaldiio_read = dict(load_scp(tmp_path / "c.scp")), dict(kaldiio.load_scp(str(tmp_path / "c.scp")))
+    for key, matrix in matrices.items():
+        np.testing.assert_allclose(ours_read[key], kaldiio_read[key], atol=1e-4)
+        assert np.abs(ours_read[key] - matrix).max() <= (matrix.max() - matrix.min()) / 63 + 1e-4
+    np.testing.assert_array_equal(ours_read["vector"], [0, 1, 2])
+    with pytest.raises(AsrError, match="'bad'.*nan"):
+        with ArkWriter(tmp_path / "d.ark", compress=True) as writer:
+            writer.write("bad", np.array([[np.nan, 1.0]] * 10, np.float32))
+    assert not (tmp_path / "d.ark").exists()

@@ -46,12 +46,13 @@ def write_matrix(path: str | os.PathLike, feats: np.ndarray, *, frame_shift_s: f
 class ArchiveWriter:
     """Many keyed matrices into one .ark (with a .scp beside it) or one .npz, made visible on close."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, *, compress: bool = False) -> None:
         self.path = Path(path)
         self.suffix = self.path.suffix.lower()
         if self.suffix not in ARCHIVE_FORMATS:
             raise AsrError(f"{path}: unknown archive format {self.suffix!r}; use .ark or .npz")
-        self._ark = ArkWriter(self.path.absolute(), self.path.with_suffix(".scp")) if self.suffix == ".ark" else None
+        self._ark = (ArkWriter(self.path.absolute(), self.path.with_suffix(".scp"), compress=compress)
+                     if self.suffix == ".ark" else None)
         self._arrays: dict[str, np.ndarray] = {}
 
     def write(self, key: str, feats: np.ndarray) -> None:

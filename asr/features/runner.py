@@ -121,13 +121,13 @@ _PROGRESS: Any = None
 
 
 def _extract_job(data: Any, utts: list[str], kind: str, opts: Any, flavor: str, ark: Path,
-                 audio: AudioOptions, skip_errors: bool) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]],
-                                                                   float]:
+                 audio: AudioOptions, skip_errors: bool, compress: bool) -> tuple[list[tuple[str, str, int]],
+                                                                                  list[tuple[str, str]], float]:
     """One job: features of `utts` into archive `ark`; returns (utt, spec, frames) rows, failures, audio seconds."""
     from asr.datadir import load_utterance_audio
 
     rows, failed, seconds = [], [], 0.0
-    with ArkWriter(ark) as writer:
+    with ArkWriter(ark, compress=compress) as writer:
         for utt in utts:
             try:
                 wave, rate = load_utterance_audio(data, utt, sample_frequency=int(opts.sample_frequency),
@@ -158,8 +158,10 @@ def _split(items: list[str], parts: int) -> list[list[str]]:
 
 def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavor: str = "kaldi",
                      out_dir: str | os.PathLike | None = None, nj: int = 1, skip_errors: bool = False,
-                     audio: AudioOptions | None = None, progress: bool = True) -> ExtractionSummary:
-    """Features for every utterance of a data directory (wav.scp, segments honoured) into feats.ark/scp."""
+                     audio: AudioOptions | None = None, compress: bool = False,
+                     progress: bool = True) -> ExtractionSummary:
+    """Features for every utterance of a data directory (wav.scp, segments honoured) into feats.ark/scp;
+    `compress`: as Kaldi's compressed matrices (steps/make_*.sh --compress true), a quarter of the disk."""
     from tqdm import tqdm
 
     from asr.datadir import read_data_dir
@@ -178,7 +180,7 @@ def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavo
     partials = [ark.with_name(ark.name + ".partial") for ark in arks]
     bar = tqdm(total=len(utts), desc=f"{kind} {data_dir}", unit="utt", disable=not progress, leave=False)
     try:
-        results = _run_jobs(data, jobs, kind, opts, flavor, partials, audio, skip_errors, bar)
+        results = _run_jobs(data, jobs, kind, opts, flavor, partials, audio, skip_errors, compress, bar)
     except BaseException:
         for partial in partials:
             partial.unlink(missing_ok=True)
@@ -213,20 +215,20 @@ def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavo
 
 
 def _run_jobs(data: Any, jobs: list[list[str]], kind: str, opts: Any, flavor: str, arks: list[Path],
-              audio: AudioOptions, skip_errors: bool, bar: Any) -> list[tuple]:
+              audio: AudioOptions, skip_errors: bool, compress: bool, bar: Any) -> list[tuple]:
     """Run the jobs in this process (one job) or one process each, feeding the progress bar."""
     global _PROGRESS
     if len(jobs) == 1:
         _PROGRESS = _BarQueue(bar)
         try:
-            return [_extract_job(data, jobs[0], kind, opts, flavor, arks[0], audio, skip_errors)]
+            return [_extract_job(data, jobs[0], kind, opts, flavor, arks[0], audio, skip_errors, compress)]
         finally:
             _PROGRESS = None
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     progress_queue = context.Queue()
     with ProcessPoolExecutor(len(jobs), mp_context=context, initializer=_progress_sink,
                              initargs=(progress_queue,)) as pool:
-        futures = [pool.submit(_extract_job, data, job, kind, opts, flavor, ark, audio, skip_errors)
+        futures = [pool.submit(_extract_job, data, job, kind, opts, flavor, ark, audio, skip_errors, compress)
                    for job, ark in zip(jobs, arks)]
         while not all(f.done() for f in futures):
             _drain(progress_queue, bar, timeout=0.1)
@@ -282,9 +284,10 @@ def _keys(paths: list[Path]) -> list[str]:
 
 def extract_files(inputs: Iterable[str], output: str | os.PathLike, kind: str, options: Mapping[str, Any], *,
                   flavor: str = "kaldi", sample_frequency: float | None = None, audio: AudioOptions | None = None,
-                  file_format: str = ".npy", progress: bool = True) -> ExtractionSummary:
+                  file_format: str = ".npy", compress: bool = False, progress: bool = True) -> ExtractionSummary:
     """Features of plain audio files into one file per input (-o f.npy/.csv/.htk for one input, or -o DIR),
-    or one archive for all (-o out.ark/.npz). Without `sample_frequency` each file keeps its own rate."""
+    or one archive for all (-o out.ark/.npz; `compress` for .ark). Without `sample_frequency` each file keeps
+    its own rate."""
     from tqdm import tqdm
 
     from asr.audio import load_audio
@@ -299,8 +302,11 @@ def extract_files(inputs: Iterable[str], output: str | os.PathLike, kind: str, o
                        f"use -o DIR/ (one file each) or an archive (-o out.ark / out.npz)")
     if suffix not in SINGLE_FORMATS + ARCHIVE_FORMATS and not file_format.startswith("."):
         file_format = "." + file_format
+    if compress and suffix != ".ark":
+        raise AsrError(f"{output}: --compress writes Kaldi compressed matrices, which only an .ark holds; use "
+                       f"-o out.ark or drop --compress")
     summary = ExtractionSummary()
-    archive = ArchiveWriter(output) if suffix in ARCHIVE_FORMATS else None
+    archive = ArchiveWriter(output, compress=compress) if suffix in ARCHIVE_FORMATS else None
     with archive or contextlib.nullcontext():
         for path, key in tqdm(list(zip(paths, _keys(paths))), desc=kind, unit="file", disable=not progress,
                               leave=False):

@@ -230,3 +230,20 @@ def test_cmvn_deltas_and_info_commands(data_dir, tmp_path, capsys):
     capsys.readouterr()
     assert run(["features", "info", str(tmp_path / "d.npz")]) == 0
     assert f"{len(UTTERANCES)} matrices, dim 39" in capsys.readouterr().out
+
+
+def test_compressed_features_are_a_third_of_the_disk_and_kaldiio_reads_them(data_dir, tmp_path, fsdd_dir, capsys):
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    common = ["features", "fbank", str(data_dir), "--sample-frequency=8000", "--dither=0", "--no-progress", "--nj", "2"]
+    assert run([*common, "-o", str(plain)]) == 0
+    assert run([*common, "-o", str(packed), "--compress"]) == 0
+    size = {d: sum(p.stat().st_size for p in d.glob("*.ark")) for d in (plain, packed)}
+    assert size[packed] < 0.35 * size[plain]  # 1 byte a value + 8 per column (these utterances are short)
+    exact, ours = dict(kaldiio.load_scp(str(plain / "feats.scp"))), dict(kaldiio.load_scp(str(packed / "feats.scp")))
+    for utt in UTTERANCES:  # 8 bits a value between per-column percentiles: within 1/63 of the column's range
+        column_range = exact[utt].max(axis=0) - exact[utt].min(axis=0)
+        assert np.all(np.abs(ours[utt] - exact[utt]) <= column_range / 63 + 1e-3)
+    capsys.readouterr()
+    wav = fsdd_dir / f"{UTTERANCES[0]}.wav"
+    assert run(["features", "fbank", str(wav), "-o", str(tmp_path / "f.npz"), "--compress", "--no-progress"]) == 1
+    assert "only an .ark holds" in capsys.readouterr().err and not (tmp_path / "f.npz").exists()
