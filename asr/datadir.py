@@ -248,8 +248,10 @@ def _load_recording(value: str, **options) -> tuple[np.ndarray, int]:
     return wave, rate
 
 
-def compute_utt2dur(datadir: DataDir | str | os.PathLike, *, allow_pipes: bool = False) -> dict[str, float]:
-    """Utterance durations from audio headers (segments: end - start), as utils/data/get_utt2dur.sh."""
+def compute_utt2dur(datadir: DataDir | str | os.PathLike, *, allow_pipes: bool = False,
+                    failed: dict[str, str] | None = None) -> dict[str, float]:
+    """Utterance durations from audio headers (segments: end - start), as utils/data/get_utt2dur.sh.
+    With `failed`, an utterance whose audio cannot be read is recorded there (utt -> error) and left out."""
     from tqdm import tqdm
 
     data = datadir if isinstance(datadir, DataDir) else read_data_dir(datadir)
@@ -264,14 +266,21 @@ def compute_utt2dur(datadir: DataDir | str | os.PathLike, *, allow_pipes: bool =
                                                             source=f"{base / 'wav.scp'}[{recording}]")
         return recording_durations[recording]
 
-    utt2dur = {}
-    for utt in tqdm(data.utterances, desc="utt2dur", unit="utt", disable=None, leave=False):
+    def utterance_duration(utt: str) -> float:
         if data.segments:
             segment = data.segments[utt]
             end = duration_of(segment.recording) if segment.end == -1 else segment.end
-            utt2dur[utt] = round(end - segment.start, 6)
-        else:
-            utt2dur[utt] = duration_of(utt)
+            return round(end - segment.start, 6)
+        return duration_of(utt)
+
+    utt2dur = {}
+    for utt in tqdm(data.utterances, desc="utt2dur", unit="utt", disable=None, leave=False):
+        try:
+            utt2dur[utt] = utterance_duration(utt)
+        except AsrError as e:
+            if failed is None:
+                raise
+            failed[utt] = str(e)
     return utt2dur
 
 

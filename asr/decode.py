@@ -231,12 +231,15 @@ class DecodeResult:
     report: Any = None  # asr.scoring.ScoreReport when the data directory has `text`
     feats_source: str = "wav"
     files: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # with skip_errors: utterance -> why it was skipped
 
     def summary(self) -> str:
         """compute-wer's one line and the decode directory (Kaldi's `%WER ... exp/x/decode_test`)."""
+        skipped = f" ({len(self.failed)} unreadable utterances skipped, listed in failed)" if self.failed else ""
         if self.report is None:
-            return f"decoded {len(self.hypotheses)} utterances into {self.out_dir} (no text to score against)"
-        return f"{self.report.summary()} {self.out_dir}"
+            return (f"decoded {len(self.hypotheses)} utterances into {self.out_dir} (no text to score against)"
+                    f"{skipped}")
+        return f"{self.report.summary()} {self.out_dir}{skipped}"
 
 
 def default_out_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike) -> Path:
@@ -307,21 +310,31 @@ def choose_feats_source(model: Any, data: Any, requested: str, *, allow_pipes: b
     return "wav"
 
 
-def _utterance_frames(model: Any, data: Any, keys: list[str], source: str, allow_pipes: bool) -> list[int]:
-    """Input frames of every utterance (for length-sorted batches), from headers, never by decoding audio."""
+def _utterance_frames(model: Any, data: Any, keys: list[str], source: str, allow_pipes: bool,
+                      failed: dict[str, str] | None = None) -> dict[str, int]:
+    """Input frames of the utterances (for length-sorted batches), from headers, never by decoding audio.
+    With `failed`, unreadable utterances are recorded there (utt -> error) and left out."""
     if source == "feats":
         if data.utt2num_frames and all(k in data.utt2num_frames for k in keys):
-            return [int(data.utt2num_frames[k]) for k in keys]
+            return {k: int(data.utt2num_frames[k]) for k in keys}
         from asr.kaldi_io import matrix_shape
 
-        return [int(matrix_shape(data.feats_scp[k])[0]) for k in keys]
+        frames = {}
+        for key in keys:
+            try:
+                frames[key] = int(matrix_shape(data.feats_scp[key])[0])
+            except AsrError as e:
+                if failed is None:
+                    raise
+                failed[key] = str(e)
+        return frames
     durations = data.utt2dur if data.utt2dur and all(k in data.utt2dur for k in keys) else None
     if durations is None:
         from asr.datadir import compute_utt2dur
 
-        durations = compute_utt2dur(data, allow_pipes=allow_pipes)
+        durations = compute_utt2dur(data, allow_pipes=allow_pipes, failed=failed)
     shift_s = float(model.feature_options.get("frame_shift", 10.0)) / 1000.0
-    return [max(1, int(durations.get(k, 0.0) / shift_s)) for k in keys]
+    return {k: max(1, int(durations.get(k, 0.0) / shift_s)) for k in keys if k not in (failed or {})}
 
 
 _WORKER_SEARCHER: Searcher | None = None
@@ -352,9 +365,12 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
                     out_dir: str | os.PathLike | None = None, *, lm: Any = None,
                     lang_dir: str | os.PathLike | None = None, hotwords: Iterable[str] | None = None,
                     options: DecodeOptions | None = None, config: InferenceConfig | None = None,
-                    allow_pipes: bool = False, progress: bool = True) -> DecodeResult:
+                    allow_pipes: bool = False, skip_errors: bool = False, progress: bool = True) -> DecodeResult:
     """Decode every utterance of `data_dir` with `model_dir`; write the outputs listed in the module docstring
-    into `out_dir` (default exp/NAME/decode_<data>) and score them when the data has `text`."""
+    into `out_dir` (default exp/NAME/decode_<data>) and score them when the data has `text`.
+
+    `skip_errors`: an utterance whose audio or features cannot be read is logged, listed in `failed` and left
+    without a hypothesis (scored as all deletions) instead of stopping the run."""
     from tqdm import tqdm
 
     from asr.datadir import load_utterance_audio, read_data_dir
@@ -389,8 +405,11 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
                                               allow_resample=config.allow_resample, allow_pipes=allow_pipes)
             return model.compute_features(wave, rate)
 
-        frames = _utterance_frames(model, data, keys, source, allow_pipes)
-        batches = make_batches(frames, config.max_batch_frames, config.max_batch_size, shuffle=False)
+        failed: dict[str, str] | None = {} if skip_errors else None
+        frames = _utterance_frames(model, data, keys, source, allow_pipes, failed)
+        readable = [k for k in keys if k in frames]
+        batches = make_batches([frames[k] for k in readable], config.max_batch_frames, config.max_batch_size,
+                               shuffle=False)
         hyps: dict[str, list[Hypothesis]] = {}
         pending: deque = deque()
         bar = tqdm(total=len(keys), desc=f"decoding {Path(data_dir).name}", unit="utt", disable=not progress,
@@ -403,9 +422,22 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
                 hyps[key] = result.get()
                 bar.update()
 
+        def loaded(batch_keys: list[str]) -> list[tuple[str, np.ndarray]]:
+            pairs = []
+            for key in batch_keys:
+                try:
+                    pairs.append((key, features(key)))
+                except AsrError as e:
+                    if failed is None:
+                        raise
+                    failed[key] = str(e)
+            return pairs
+
         for batch in batches:
-            batch_keys = [keys[i] for i in batch]
-            posteriors = model_posteriors(model, [features(k) for k in batch_keys])
+            pairs = loaded([readable[i] for i in batch])
+            bar.update(len(batch) - len(pairs))  # the skipped ones
+            batch_keys = [key for key, _ in pairs]
+            posteriors = model_posteriors(model, [feats for _, feats in pairs]) if pairs else []
             for key, lp in zip(batch_keys, posteriors):
                 short = len(lp) == 0
                 if short:
@@ -424,7 +456,8 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
             pool.terminate()
             pool.join()
 
-    result = DecodeResult(out_dir, {k: hyps[k] for k in keys}, model.frame_shift_s, feats_source=source)
+    result = DecodeResult(out_dir, {k: hyps[k] for k in keys if k in hyps}, model.frame_shift_s,
+                          feats_source=source, failed=failed or {})
     write_decode_dir(result, options=searcher.options, config=config)
     if data.text:
         from asr.scoring import score_texts
@@ -456,6 +489,11 @@ def write_decode_dir(result: DecodeResult, *, options: DecodeOptions, config: In
     write_text_atomic(out / "ctm", "".join(line for k, h in result.hypotheses.items()
                                            for line in format_ctm_lines(k, h[0], result.frame_shift_s)))
     result.files += ["text", "ctm"]
+    if result.failed:
+        write_kaldi_map(out / "failed", {k: " ".join(v.split()) for k, v in result.failed.items()})
+        result.files.append("failed")
+    else:
+        (out / "failed").unlink(missing_ok=True)  # from an earlier run of this decode dir
     if options.nbest > 1:
         nbest, scores = {}, {}
         for key, hyps in result.hypotheses.items():

@@ -70,14 +70,17 @@ def search_inputs(command: Callable) -> Callable:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output directory [default: MODEL/decode_<data dir name>].")
 @click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (only for data you trust).")
+@click.option("--skip-errors", is_flag=True,
+              help="Log and list (in OUT/failed) utterances whose audio or features cannot be read, and go on; "
+                   "they are scored as all deletions.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 @config_flags(DecodeOptions, helps=SEARCH_HELP)
 @config_flags(InferenceConfig, DECODE_RUN_FIELDS, {"greedy": "Best unit per frame, no LM.",
                                                   "nj": "Search processes."})
 @click.argument("data_dir", type=click.Path(file_okay=False))
 def decode(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwords_path: str | None,
-           config_path: str | None, out_dir: str | None, allow_pipes: bool, progress: bool, data_dir: str,
-           **overrides) -> None:
+           config_path: str | None, out_dir: str | None, allow_pipes: bool, skip_errors: bool, progress: bool,
+           data_dir: str, **overrides) -> None:
     """Decode DATA_DIR with a model: hypotheses (text), word times (ctm), n-best, and the WER report when
     DATA_DIR has `text`. Prints compute-wer's line.
 
@@ -89,5 +92,5 @@ def decode(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwords_p
     options, config = load_decode_config(config_path, overrides)
     result = decode_data_dir(model_dir, data_dir, out_dir, lm=lm_path, lang_dir=lang_dir,
                              hotwords=read_hotwords(hotwords_path) if hotwords_path else None, options=options,
-                             config=config, allow_pipes=allow_pipes, progress=progress)
+                             config=config, allow_pipes=allow_pipes, skip_errors=skip_errors, progress=progress)
     click.echo(result.summary())

@@ -94,3 +94,27 @@ def test_bad_input_is_one_line_naming_the_file(setup, tmp_path, capsys):
 
     assert run(base + ["--model", str(model_dir), "--beam-size", "0", str(data)]) == 1
     assert "beam_size must be at least 1" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize("with_utt2dur", [False, True])  # fails while sizing the batches / while loading audio
+def test_skip_errors_decodes_the_readable_utterances_and_lists_the_others(setup, tmp_path, capsys, with_utt2dur):
+    model_dir, data = setup
+    broken = tmp_path / "data"
+    shutil.copytree(data, broken)
+    wav_scp = read_kaldi_map(broken / "wav.scp")
+    missing = tmp_path / "gone.wav"
+    (broken / "wav.scp").write_text("".join(f"{k} {missing if k == 'a-2' else v}\n" for k, v in wav_scp.items()))
+    if with_utt2dur:
+        (broken / "utt2dur").write_text("".join(f"{k} 1.0\n" for k in sorted(wav_scp)))
+    out = tmp_path / "out"
+    base = ["decode", "--model", str(model_dir), "--device", "cpu", "--no-progress", "--out", str(out), str(broken)]
+    assert run(base) == 1
+    assert str(missing) in _one_line_error(capsys) and not out.exists()
+
+    assert run([*base, "--skip-errors"]) == 0
+    summary = capsys.readouterr().out  # a-2's 3 reference words count as deletions
+    assert summary == f"%WER 42.86 [ 3 / 7, 0 ins, 3 del, 0 sub ] {out} (1 unreadable utterances skipped, listed in " \
+                      f"failed)\n"
+    assert read_kaldi_map(out / "text", is_text=True) == {k: v for k, v in TEXTS.items() if k != "a-2"}
+    assert list(read_kaldi_map(out / "failed", is_text=True)) == ["a-2"]
+    assert str(missing) in (out / "failed").read_text()
