@@ -2,7 +2,9 @@
 
     exp/NAME + data/test (+ lang/lm.arpa) -> exp/NAME/decode_test/
         text          hypotheses, Kaldi `text` form (an utterance with no words is a line holding its id)
-        ctm           word times: `utt 1 start duration word`, seconds from the utterance's start
+        ctm           word times: `utt 1 start duration word`, seconds from the utterance's start; with
+                      `segments`, `recording 1 start duration word` in the recording's time (as Kaldi's
+                      steps/get_ctm.sh writes after utils/convert_ctm.pl), for sclite and alignment tools
         nbest         with nbest > 1: `utt-N words` per hypothesis, best first (Kaldi's n-best key convention)
         nbest_scores  with nbest > 1: `utt-N total acoustic lm` (natural logs; lm unweighted)
         decode.yaml   the resolved search and inference options, so the run can be reproduced
@@ -232,6 +234,7 @@ class DecodeResult:
     feats_source: str = "wav"
     files: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # with skip_errors: utterance -> why it was skipped
+    segments: dict[str, Any] = field(default_factory=dict)  # the data's segments: ctm times per recording
 
     def summary(self) -> str:
         """compute-wer's one line and the decode directory (Kaldi's `%WER ... exp/x/decode_test`)."""
@@ -457,7 +460,7 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
             pool.join()
 
     result = DecodeResult(out_dir, {k: hyps[k] for k in keys if k in hyps}, model.frame_shift_s,
-                          feats_source=source, failed=failed or {})
+                          feats_source=source, failed=failed or {}, segments=data.segments)
     write_decode_dir(result, options=searcher.options, config=config)
     if data.text:
         from asr.scoring import score_texts
@@ -478,6 +481,19 @@ def format_ctm_lines(utt: str, hyp: Hypothesis, frame_shift_s: float, offset_s: 
     return lines
 
 
+def ctm_lines(result: DecodeResult) -> list[str]:
+    """The best hypotheses' words as ctm lines: per utterance, or per recording (sorted by time) with segments."""
+    if not result.segments:
+        return [line for key, hyps in result.hypotheses.items()
+                for line in format_ctm_lines(key, hyps[0], result.frame_shift_s)]
+    timed = []
+    for key, hyps in result.hypotheses.items():
+        segment = result.segments[key]
+        for line in format_ctm_lines(segment.recording, hyps[0], result.frame_shift_s, offset_s=segment.start):
+            timed.append((segment.recording, float(line.split()[2]), line))
+    return [line for _, _, line in sorted(timed, key=lambda row: row[:2])]
+
+
 def write_decode_dir(result: DecodeResult, *, options: DecodeOptions, config: InferenceConfig) -> None:
     """text, ctm, the n-best lists (nbest > 1) and decode.yaml into result.out_dir."""
     from asr.kaldi_io import write_kaldi_map
@@ -486,8 +502,7 @@ def write_decode_dir(result: DecodeResult, *, options: DecodeOptions, config: In
     out = result.out_dir
     out.mkdir(parents=True, exist_ok=True)
     write_kaldi_map(out / "text", {k: h[0].text for k, h in result.hypotheses.items()})
-    write_text_atomic(out / "ctm", "".join(line for k, h in result.hypotheses.items()
-                                           for line in format_ctm_lines(k, h[0], result.frame_shift_s)))
+    write_text_atomic(out / "ctm", "".join(ctm_lines(result)))
     result.files += ["text", "ctm"]
     if result.failed:
         write_kaldi_map(out / "failed", {k: " ".join(v.split()) for k, v in result.failed.items()})
@@ -508,6 +523,6 @@ def write_decode_dir(result: DecodeResult, *, options: DecodeOptions, config: In
     result.files.append("decode.yaml")
 
 
-__all__ = ["DecodeResult", "InferenceConfig", "Searcher", "check_lang", "choose_feats_source", "decode_data_dir",
-           "default_out_dir", "format_ctm_lines", "load_decode_config", "load_lm", "load_model", "make_searcher",
-           "model_posteriors", "read_hotwords"]
+__all__ = ["DecodeResult", "InferenceConfig", "Searcher", "check_lang", "choose_feats_source", "ctm_lines",
+           "decode_data_dir", "default_out_dir", "format_ctm_lines", "load_decode_config", "load_lm", "load_model",
+           "make_searcher", "model_posteriors", "read_hotwords"]

@@ -18,7 +18,7 @@ from asr.features import compute_features
 from asr.kaldi_io import ArkWriter, read_kaldi_map
 from asr.lm import train_ngram, write_arpa
 from asr.training import load_model_dir
-from tone_model import EDGE_S, GAP_S, TONE_S, build_tone_model_dir, spell, synthesize, write_wav
+from tone_model import EDGE_S, GAP_S, RATE, TONE_S, build_tone_model_dir, spell, synthesize, write_wav
 
 REPO = Path(__file__).resolve().parents[1]
 TEXTS = {"spk1-u1": "ab ba", "spk1-u2": "cd", "spk2-u3": "dd ab cd dc", "spk2-u4": "a b c d"}
@@ -258,3 +258,28 @@ def test_conf_decode_yaml_loads_and_flags_override_it():
     assert config.nj == 1
     with pytest.raises(AsrError, match="unknown decoding option"):
         load_decode_config(None, {"beam": 3})
+
+
+def test_segmented_recordings_get_a_ctm_in_recording_time(tone, tmp_path):
+    """With `segments` the ctm is keyed by recording and timed from its start, as Kaldi's get_ctm.sh writes."""
+    from asr.datadir import Segment
+
+    model_dir, _ = tone
+    first, second = (synthesize(model_dir, spell(model_dir, TEXTS[k]), seed=i)
+                     for i, k in enumerate(("spk1-u1", "spk2-u3")))
+    pause = np.zeros(int(0.5 * RATE), np.float32)
+    wav = write_wav(tmp_path / "rec.wav", np.concatenate([first, pause, second]))
+    start = (len(first) + len(pause)) / RATE
+    data = tmp_path / "data"
+    write_data_dir(data, DataDir(wav_scp={"rec": str(wav)}, text={k: TEXTS[k] for k in ("spk1-u1", "spk2-u3")},
+                                 utt2spk={"spk1-u1": "spk1", "spk2-u3": "spk2"},
+                                 segments={"spk1-u1": Segment("rec", 0.0, len(first) / RATE),
+                                           "spk2-u3": Segment("rec", start, -1)}))
+    result = decode_data_dir(model_dir, data, tmp_path / "out", config=quiet(), progress=False)
+    assert result.summary().startswith("%WER 0.00 ")
+    ctm = (tmp_path / "out" / "ctm").read_text()
+    assert {line.split()[0] for line in ctm.splitlines()} == {"rec"}
+    check_word_times(ctm.replace("rec ", "spk1-u1 ", 2), "spk1-u1", TEXTS["spk1-u1"])  # its 2 words come first
+    shifted = "".join(f"spk2-u3 1 {float(row[2]) - start:.2f} {row[3]} {row[4]}\n"
+                      for row in (line.split() for line in ctm.splitlines()[2:]))
+    check_word_times(shifted, "spk2-u3", TEXTS["spk2-u3"])
