@@ -9,6 +9,7 @@ lines), and explicit overrides (CLI flags or keyword arguments).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import typing
 from pathlib import Path
@@ -53,7 +54,10 @@ def coerce(value: Any, annotation: Any, name: str, origin: str) -> Any:
                 raise ValueError(value)
             if base is int and isinstance(value, str):
                 return int(float(value)) if float(value).is_integer() else int(value)
-            return base(value)
+            converted = base(value)
+            if base is float and math.isnan(converted):  # passes every range check, then poisons the run
+                raise ValueError(value)
+            return converted
         if base in (list, tuple):
             (item,) = typing.get_args(annotation)[:1] or (str,)
             items = value.split(",") if isinstance(value, str) else list(value)

@@ -62,3 +62,15 @@ def test_parse_kaldi_conf_keeps_values_verbatim(tmp_path: Path):
     path = tmp_path / "f.conf"
     path.write_text("--sample-frequency=8000\n--high-freq=-400\n")
     assert parse_kaldi_conf(path) == {"sample_frequency": "8000", "high_freq": "-400"}
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", float("nan")])
+def test_nan_is_refused_for_every_float_option(tmp_path: Path, value):
+    """From a flag, a conf file or YAML: nan passes every range check later, so parsing refuses it."""
+    from asr.decoding import DecodeOptions
+
+    with pytest.raises(AsrError, match="lm_weight=.*not a valid float"):
+        build_config(DecodeOptions, overrides={"lm_weight": value})
+    (tmp_path / "c.conf").write_text(f"--frame-shift={value}\n")
+    with pytest.raises(AsrError, match="frame_shift"):
+        build_config(Options, tmp_path / "c.conf")

@@ -65,7 +65,7 @@ class TrainConfig:
     valid_every_epoch: bool = True
 
     def __post_init__(self) -> None:
-        for f in fields(self):  # a nan passes every comparison below and would train on nan weights
+        for f in fields(self):  # inf (and nan from Python; parsing refuses it) would train on nan weights
             value = getattr(self, f.name)
             if isinstance(value, float) and not math.isfinite(value):
                 raise AsrError(f"{f.name}={value}: must be a finite number")
