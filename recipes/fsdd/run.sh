@@ -70,11 +70,7 @@ fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   for split in $splits; do
-    log "stage 2: fbank features for data/$split/{train,dev,test}"
-    for part in train dev test; do
-      require 1 "data/$split/$part/wav.scp"
-      asr features fbank --config "$conf/fbank.conf" --nj "$nj" "data/$split/$part"
-    done
+    make_fbank "$conf/fbank.conf" "$nj" "data/$split/train" "data/$split/dev" "data/$split/test"
   done
 fi
 

@@ -77,11 +77,7 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
-  for part in train $(eval_names); do
-    log "stage 2: fbank features for data/$part"
-    require 1 "data/$part/wav.scp"
-    asr features fbank --config "$conf/fbank.conf" --nj "$nj" "data/$part"
-  done
+  for part in train $(eval_names); do make_fbank "$conf/fbank.conf" "$nj" "data/$part"; done
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then

@@ -46,10 +46,9 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
-  log "stage 2: fbank features and CMVN stats"
+  make_fbank "$conf/fbank.conf" "$nj" data/train data/dev data/test
   for part in train dev test; do
-    require 1 "data/$part/wav.scp"
-    asr features fbank --config "$conf/fbank.conf" --nj "$nj" "data/$part"
+    log "stage 2: CMVN stats of data/$part"
     asr features cmvn compute "data/$part"
   done
 fi

@@ -24,6 +24,18 @@ split_off_dev_speakers() {
   asr data subset --spk-list "$train.spk" "$src" "$train"
 }
 
+# make_fbank CONF NJ DATA...: fbank features (feats.ark/scp, feats.conf) of each data dir with the options in CONF,
+# as Kaldi's steps/make_fbank.sh; every recipe's prepare stage (1) writes the wav.scp it reads.
+make_fbank() {
+  local conf=$1 nj=$2 data
+  shift 2
+  for data in "$@"; do
+    log "fbank features for $data"
+    require 1 "$data/wav.scp"
+    asr features fbank --config "$conf" --nj "$nj" "$data"
+  done
+}
+
 # decode_and_score MODEL DATA OUT CONF NJ [LM]: decode data dir DATA into OUT (with the word LM when given); the
 # decode dir gets `wer` (and per_utt, per_spk, confusions) from asr decode, and `cer` from asr score.
 decode_and_score() {
