@@ -24,7 +24,7 @@ from typing import Callable, Iterable, NamedTuple
 import numpy as np
 
 from asr.audio import audio_duration, is_pipe, read_wav_scp_entry
-from asr.errors import AsrError, where
+from asr.errors import AsrError, skipped_into, where
 from asr.fileio import write_text_atomic
 from asr.kaldi_io import (MapProblem, c_sorted, matrix_shape, read_kaldi_map, scan_kaldi_map,
                           write_kaldi_map)
@@ -275,12 +275,8 @@ def compute_utt2dur(datadir: DataDir | str | os.PathLike, *, allow_pipes: bool =
 
     utt2dur = {}
     for utt in tqdm(data.utterances, desc="utt2dur", unit="utt", disable=None, leave=False):
-        try:
+        with skipped_into(failed, utt):
             utt2dur[utt] = utterance_duration(utt)
-        except AsrError as e:
-            if failed is None:
-                raise
-            failed[utt] = str(e)
     return utt2dur
 
 

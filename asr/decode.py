@@ -38,7 +38,7 @@ import numpy as np
 from asr.config import build_config, config_to_dict, read_config_file
 from asr.datadir import FEATS_CONF
 from asr.decoding import CTCDecoder, DecodeOptions, Hypothesis, WordTiming
-from asr.errors import AsrError
+from asr.errors import AsrError, skipped_into
 from asr.fileio import write_text_atomic
 
 logger = logging.getLogger(__name__)
@@ -324,12 +324,8 @@ def _utterance_frames(model: Any, data: Any, keys: list[str], source: str, allow
 
         frames = {}
         for key in keys:
-            try:
+            with skipped_into(failed, key):
                 frames[key] = int(matrix_shape(data.feats_scp[key])[0])
-            except AsrError as e:
-                if failed is None:
-                    raise
-                failed[key] = str(e)
         return frames
     durations = data.utt2dur if data.utt2dur and all(k in data.utt2dur for k in keys) else None
     if durations is None:
@@ -425,19 +421,11 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
                 hyps[key] = result.get()
                 bar.update()
 
-        def loaded(batch_keys: list[str]) -> list[tuple[str, np.ndarray]]:
-            pairs = []
-            for key in batch_keys:
-                try:
-                    pairs.append((key, features(key)))
-                except AsrError as e:
-                    if failed is None:
-                        raise
-                    failed[key] = str(e)
-            return pairs
-
         for batch in batches:
-            pairs = loaded([readable[i] for i in batch])
+            pairs = []
+            for key in (readable[i] for i in batch):
+                with skipped_into(failed, key):
+                    pairs.append((key, features(key)))
             bar.update(len(batch) - len(pairs))  # the skipped ones
             batch_keys = [key for key, _ in pairs]
             posteriors = model_posteriors(model, [feats for _, feats in pairs]) if pairs else []

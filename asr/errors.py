@@ -7,7 +7,10 @@ programming errors keep their traceback.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+from typing import Iterator
 
 
 class AsrError(Exception):
@@ -17,3 +20,16 @@ class AsrError(Exception):
 def where(path: str | os.PathLike, line: int | None = None) -> str:
     """Format a location as `file:line` (1-based line) for error messages."""
     return f"{os.fspath(path)}:{line}" if line is not None else os.fspath(path)
+
+
+@contextlib.contextmanager
+def skipped_into(failed: dict[str, str] | None, key: str) -> Iterator[None]:
+    """`--skip-errors` for one item: an AsrError inside is logged and recorded as `failed[key]` instead of raised;
+    with `failed` None (no skipping) it propagates."""
+    try:
+        yield
+    except AsrError as e:
+        if failed is None:
+            raise
+        logging.getLogger("asr").warning("skipping %s: %s", key, e)
+        failed[key] = str(e)

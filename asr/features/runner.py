@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from asr.datadir import FEATS_CONF
-from asr.errors import AsrError
+from asr.errors import AsrError, skipped_into
 from asr.features import compute_features, feature_dim
 from asr.features.cmvn import apply_cmvn, compute_cmvn_stats
 from asr.features.config import FbankOptions, LibrosaMelOptions, MfccOptions, options_dict
@@ -126,27 +126,22 @@ def _extract_job(data: Any, utts: list[str], kind: str, opts: Any, flavor: str, 
     """One job: features of `utts` into archive `ark`; returns (utt, spec, frames) rows, failures, audio seconds."""
     from asr.datadir import load_utterance_audio
 
-    rows, failed, seconds = [], [], 0.0
+    rows, seconds = [], 0.0
+    failed: dict[str, str] | None = {} if skip_errors else None
     with ArkWriter(ark, compress=compress) as writer:
         for utt in utts:
-            try:
+            with skipped_into(failed, utt):
                 wave, rate = load_utterance_audio(data, utt, sample_frequency=int(opts.sample_frequency),
                                                   allow_resample=audio.allow_resample,
                                                   allow_pipes=audio.allow_pipes, channel=audio.channel)
                 recording = data.recording(utt)
                 source = f"{data.path / 'wav.scp'}[{recording}]: {data.wav_scp[recording]}"
                 feats = features_of(kind, wave, rate, opts, flavor, source)
-            except AsrError as e:
-                if not skip_errors:
-                    raise
-                logger.warning("skipping %s: %s", utt, e)
-                failed.append((utt, str(e)))
-            else:
                 rows.append((utt, writer.write(utt, feats.astype(np.float32)), feats.shape[0]))
                 seconds += len(wave) / rate
             if _PROGRESS is not None:
                 _PROGRESS.put(1)
-    return rows, failed, seconds
+    return rows, list((failed or {}).items()), seconds
 
 
 def _split(items: list[str], parts: int) -> list[list[str]]:
