@@ -247,6 +247,11 @@ class ArkWriter:
 
 # --------------------------------------------------------------------------------------------- compression
 _UINT16_STEP = np.float32(1.52590218966964e-05)  # Kaldi's Uint16ToFloat constant, 1/65535 as a float
+
+
+def _uint16_to_float(min_value: np.float32, value_range: np.float32, values: np.ndarray) -> np.ndarray:
+    """Kaldi's CompressedMatrix::Uint16ToFloat (the CM column percentiles), in float32 and C's order."""
+    return np.float32(min_value) + np.float32(value_range) * _UINT16_STEP * values.astype(np.float32)
 SPEECH_FEATURE_MIN_ROWS = 9  # kAutomaticMethod: per-column 8-bit (CM) above 8 rows, else 16-bit (CM2)
 
 
@@ -282,7 +287,7 @@ def compress_matrix(matrix: np.ndarray) -> bytes:
     p75 = np.minimum(np.maximum(to_uint16(ordered[3 * quarter]), p25 + 1), 65534)
     p100 = np.maximum(to_uint16(ordered[rows - 1]), p75 + 1)
     percentiles = np.stack([p0, p25, p75, p100], axis=1)  # (cols, 4)
-    q0, q25, q75, q100 = (min_value + value_range * _UINT16_STEP * p.astype(np.float32) for p in (p0, p25, p75, p100))
+    q0, q25, q75, q100 = (_uint16_to_float(min_value, value_range, p) for p in (p0, p25, p75, p100))
 
     def steps(low: np.ndarray, high: np.ndarray, count: int, first: int) -> np.ndarray:
         f = (m - low) / (high - low)
@@ -464,8 +469,8 @@ def _read_object(f: BinaryIO, path: str) -> np.ndarray:
 def _decompress(f: BinaryIO, token: bytes, global_header: bytes, path: str, offset: int) -> np.ndarray:
     """Kaldi's CompressedMatrix::CopyToMat for the three formats (float32 out, as Kaldi gives)."""
     min_value, value_range, rows, cols = struct.unpack("<ffii", global_header)
-    increment16 = np.float32(value_range) / np.float32(65535.0)  # C order: range * 1.0f / 65535.0f * value
     if token == b"CM2":
+        increment16 = np.float32(value_range) / np.float32(65535.0)  # C order: range * 1.0f / 65535.0f * value
         data = np.frombuffer(_read_exact(f, rows * cols * 2, path, offset, "compressed data"), "<u2")
         return (np.float32(min_value) + increment16 * data.astype(np.float32)).reshape(rows, cols)
     if token == b"CM3":
@@ -474,7 +479,7 @@ def _decompress(f: BinaryIO, token: bytes, global_header: bytes, path: str, offs
         return (np.float32(min_value) + increment8 * data.astype(np.float32)).reshape(rows, cols)
     # CM: per-column percentile headers (4 x uint16), then uint8 data column by column
     percentiles = np.frombuffer(_read_exact(f, cols * 8, path, offset, "column headers"), "<u2").reshape(cols, 4)
-    p = np.float32(min_value) + increment16 * percentiles.astype(np.float32)  # (cols, 4): p0, p25, p75, p100
+    p = _uint16_to_float(min_value, value_range, percentiles)  # (cols, 4): p0, p25, p75, p100
     data = np.frombuffer(_read_exact(f, rows * cols, path, offset, "compressed data"), np.uint8)
     data = data.reshape(cols, rows).T.astype(np.float32)
     p0, p25, p75, p100 = (p[:, i][None, :] for i in range(4))
