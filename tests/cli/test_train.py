@@ -99,7 +99,7 @@ def test_sigkill_then_resume_ends_with_the_same_weights(corpus, tmp_path):
     assert [[r[k] for k in keys] for r in _log(killed)] == [[r[k] for k in keys] for r in _log(tmp_path / "full")]
 
 
-@pytest.mark.parametrize("flag, value", [("--lr", "nan"), ("--weight-decay", "inf"), ("--dropout", "nan")])
+@pytest.mark.parametrize("flag, value", [("--lr", "nan"), ("--weight-decay", "inf"), ("--min-lr", "inf")])
 def test_non_finite_numbers_are_refused_before_training(corpus, tmp_path, capsys, flag, value):
     out = tmp_path / "exp"
     with pytest.raises(SystemExit) as exit_info:
