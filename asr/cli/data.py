@@ -1,4 +1,5 @@
-"""`asr data ...`: Kaldi data-directory tools (validate, fix, split, subset, combine, copy, utt2dur)."""
+"""`asr data ...`: Kaldi data-directory tools (validate, fix, split, subset, combine, copy, utt2dur, perturb-speed,
+perturb-volume, resample)."""
 
 from __future__ import annotations
 
@@ -97,3 +98,57 @@ def utt2dur(data_dir: Path, allow_pipes: bool) -> None:
     """Write DATA_DIR/utt2dur from the audio headers."""
     durations = datadir.write_utt2dur(data_dir, allow_pipes=allow_pipes)
     click.echo(f"{data_dir / 'utt2dur'}: {len(durations)} utterances, {sum(durations.values()) / 3600:.2f} h")
+
+
+def _factors(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(f) for f in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give comma-separated numbers, e.g. 0.9,1.0,1.1") from None
+
+
+@data.command("perturb-speed")
+@click.argument("src", type=_EXISTING_DIR)
+@click.argument("dst", type=_DIR)
+@click.option("--factors", default="0.9,1.0,1.1", show_default=True, callback=_factors,
+              help="Speed factors; each but 1.0 adds a copy with ids prefixed sp<factor>- (Kaldi's 3-way default).")
+@click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (only for trusted data).")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+def perturb_speed(src: Path, dst: Path, factors: tuple[float, ...], allow_pipes: bool, progress: bool) -> None:
+    """Speed-perturbed copies of SRC into DST, audio written to DST/wav/ (Kaldi's perturb_data_dir_speed.sh)."""
+    from asr.perturb import perturb_data_dir_speed
+
+    result = perturb_data_dir_speed(src, dst, factors, allow_pipes=allow_pipes, progress=progress)
+    click.echo(f"{dst}: {len(result.utterances)} utterances, {len(result.speakers)} speakers")
+
+
+@data.command("perturb-volume")
+@click.argument("src", type=_EXISTING_DIR)
+@click.argument("dst", type=_DIR)
+@click.option("--scale-low", type=float, default=0.125, show_default=True, help="Smallest volume factor.")
+@click.option("--scale-high", type=float, default=2.0, show_default=True, help="Largest volume factor.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the per-recording factors.")
+@click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (only for trusted data).")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+def perturb_volume(src: Path, dst: Path, scale_low: float, scale_high: float, seed: int, allow_pipes: bool,
+                   progress: bool) -> None:
+    """SRC with every recording's volume scaled at random into DST/wav/ (Kaldi's perturb_data_dir_volume.sh)."""
+    from asr.perturb import perturb_data_dir_volume
+
+    result = perturb_data_dir_volume(src, dst, scale_low=scale_low, scale_high=scale_high, seed=seed,
+                                     allow_pipes=allow_pipes, progress=progress)
+    click.echo(f"{dst}: {len(result.utterances)} utterances, {len(result.speakers)} speakers")
+
+
+@data.command()
+@click.argument("src", type=_EXISTING_DIR)
+@click.argument("dst", type=_DIR)
+@click.option("--sample-frequency", type=click.IntRange(min=1000), required=True, help="The new sample rate (Hz).")
+@click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (only for trusted data).")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+def resample(src: Path, dst: Path, sample_frequency: int, allow_pipes: bool, progress: bool) -> None:
+    """SRC with every recording resampled into DST/wav/ (Kaldi's utils/data/resample_data_dir.sh)."""
+    from asr.perturb import resample_data_dir
+
+    result = resample_data_dir(src, dst, sample_frequency, allow_pipes=allow_pipes, progress=progress)
+    click.echo(f"{dst}: {len(result.utterances)} utterances, resampled to {sample_frequency} Hz")

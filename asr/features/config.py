@@ -98,6 +98,9 @@ class MelOptions(FrameOptions):
     num_mel_bins: int = 23
     low_freq: float = 20.0
     high_freq: float = 0.0  # <= 0: offset from the Nyquist frequency
+    vtln_low: float = 100.0  # VTLN's lower inflection point (Hz)
+    vtln_high: float = -500.0  # VTLN's upper inflection point (<= 0: offset from the Nyquist frequency)
+    vtln_warp: float = 1.0  # VTLN warp factor: frequencies between the inflection points are divided by it
     energy_floor: float = 0.0
     raw_energy: bool = True
     htk_compat: bool = False
@@ -112,10 +115,16 @@ class MelOptions(FrameOptions):
             raise AsrError(f"low_freq={self.low_freq} and high_freq={self.high_freq} do not fit the Nyquist "
                            f"frequency {nyquist} Hz of sample_frequency={self.sample_frequency}")
         _check_mel_bank_size(self.num_mel_bins, self.padded_window_size, "num_mel_bins", "frame_length")
+        vtln_high = self.vtln_high + nyquist if self.vtln_high < 0 else self.vtln_high
+        if not 0.5 <= self.vtln_warp <= 2.0:
+            raise AsrError(f"vtln_warp={self.vtln_warp} must lie in [0.5, 2.0] (1.0: no warp)")
+        if self.vtln_warp != 1.0 and not (self.low_freq < self.vtln_low < vtln_high < high):
+            raise AsrError(f"vtln_low={self.vtln_low} and vtln_high={self.vtln_high} must satisfy low_freq < "
+                           f"vtln_low < vtln_high < high_freq ({self.low_freq} Hz, {high} Hz), as in Kaldi")
         from asr.features.mel import mel_banks  # here, not at the top: mel.py imports this module
 
         banks = mel_banks(self.num_mel_bins, self.padded_window_size, self.sample_frequency, self.low_freq,
-                          self.high_freq)
+                          self.high_freq, self.vtln_low, self.vtln_high, self.vtln_warp)
         if not banks.any(axis=1).all():  # Kaldi's MelBanks refuses this too
             raise AsrError(f"num_mel_bins={self.num_mel_bins} is too large for a {self.padded_window_size}-point "
                            f"FFT at {self.sample_frequency:g} Hz: some mel bins contain no FFT bin; use fewer bins")

@@ -30,7 +30,8 @@ class TrainConfig:
     feature_flavor: Literal["kaldi", "librosa"] = "kaldi"
     feature_config: Optional[str] = None  # Kaldi conf or YAML of feature options (default: the data dir's
     #                                       feats.conf written by `asr features`, else the kind's defaults)
-    cmvn: Literal["global", "none"] = "global"  # global: stats accumulated over the training set
+    cmvn: Literal["global", "utterance", "none"] = "global"  # global: stats accumulated over the training set;
+    #                                 utterance: each utterance normalised by its own stats (train and decode)
     norm_vars: bool = True
 
     # --- augmentation ---
@@ -40,7 +41,9 @@ class TrainConfig:
     num_time_masks: int = 2
     time_mask_width: int = 20       # max frames per mask
     time_mask_ratio: float = 0.2    # and at most this fraction of the utterance
-    speed_perturb: tuple[float, ...] = ()  # e.g. 0.9,1.0,1.1 (needs features from wav.scp)
+    speed_perturb: tuple[float, ...] = ()  # e.g. 0.9,1.0,1.1: a factor drawn per utterance and epoch (needs wav.scp)
+    vtlp: float = 0.0               # VTLP: a VTLN warp factor per utterance and epoch, uniform in [1 - vtlp, 1 + vtlp]
+    #                                 (Jaitly & Hinton 2013 use 0.1); 0: off (needs wav.scp, Kaldi mfcc or fbank)
 
     # --- optimisation ---
     optimizer: Literal["sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"] = "adam"
@@ -81,6 +84,9 @@ class TrainConfig:
             raise AsrError(f"lr={self.lr}: must be positive")
         if self.feature_type not in (None, "mfcc", "fbank", "spectrogram"):
             raise AsrError(f"feature_type={self.feature_type!r}: choose mfcc, fbank or spectrogram")
+        if not 0.0 <= self.vtlp <= 0.3:
+            raise AsrError(f"vtlp={self.vtlp}: the warp factor's range [1 - vtlp, 1 + vtlp] needs vtlp in [0, 0.3], "
+                           f"e.g. 0.1")
         if any(not 0.5 <= f <= 2.0 for f in self.speed_perturb):
             raise AsrError(f"speed_perturb={self.speed_perturb}: factors must lie in [0.5, 2.0], e.g. 0.9,1.0,1.1")
 

@@ -89,9 +89,6 @@ def resolve_feature_spec(config, data_dir: str | os.PathLike) -> FeatureSpec:
         if not datadir.feats_scp:
             raise AsrError(f"{Path(data_dir) / 'feats.scp'}: missing; run `asr features {kind} {data_dir}` "
                            f"or use --feats-source wav")
-        if config.speed_perturb:
-            raise AsrError("speed_perturb needs features computed from audio; use --feats-source wav "
-                           "or drop --speed-perturb")
         recorded = Path(data_dir) / FEATS_CONF
         header = _FEATS_CONF_HEADER.match(recorded.read_text(encoding="utf-8")) if recorded.is_file() else None
         if conf is None and header:
@@ -104,6 +101,12 @@ def resolve_feature_spec(config, data_dir: str | os.PathLike) -> FeatureSpec:
                            "were computed; recording the default %s options in the model directory",
                            data_dir, FEATS_CONF, kind)
     options = make_options(kind, path=conf, flavor=flavor)
+    perturbed = [name for name in ("speed_perturb", "vtlp") if getattr(config, name)]
+    if perturbed and not datadir.wav_scp:
+        raise AsrError(f"{Path(data_dir) / 'wav.scp'}: missing; {' and '.join(perturbed)} recompute features from "
+                       f"the audio; give a data dir with wav.scp or drop them")
+    if config.vtlp and (kind not in ("mfcc", "fbank") or flavor != "kaldi"):
+        raise AsrError(f"vtlp warps Kaldi mel banks: use kaldi mfcc or fbank features, not {flavor} {kind}")
     logger.info("features: %s (%s flavor) from %s, options from %s", kind, flavor,
                 "feats.scp" if source == "feats" else "wav.scp", conf or "defaults")
     return FeatureSpec(kind=kind, options=options_dict(options), source=source, dim=feature_dim(options),
@@ -111,14 +114,17 @@ def resolve_feature_spec(config, data_dir: str | os.PathLike) -> FeatureSpec:
                        norm_vars=config.norm_vars)
 
 
-def compute_utterance_features(datadir, key: str, spec: FeatureSpec, speed: float = 1.0) -> np.ndarray:
-    """Features of one utterance from its audio (segments honoured), optionally speed-perturbed."""
+def compute_utterance_features(datadir, key: str, spec: FeatureSpec, speed: float = 1.0,
+                               vtln_warp: float = 1.0) -> np.ndarray:
+    """Features of one utterance from its audio (segments honoured), optionally speed-perturbed and with its mel
+    banks warped (VTLP)."""
     from asr.datadir import load_utterance_audio
     from asr.features import compute_features
     from asr.models.specaugment import speed_perturb
 
     wave, rate = load_utterance_audio(datadir, key, sample_frequency=int(spec.sample_frequency))
-    feats = compute_features(spec.kind, speed_perturb(wave, speed), rate, spec.options, flavor=spec.flavor)
+    options = spec.options if vtln_warp == 1.0 else {**spec.options, "vtln_warp": vtln_warp}
+    feats = compute_features(spec.kind, speed_perturb(wave, speed), rate, options, flavor=spec.flavor)
     return np.asarray(feats, dtype=np.float32)
 
 
@@ -180,19 +186,27 @@ def global_cmvn_stats(utterances: Sequence[Utterance]) -> np.ndarray:
     return accumulate_cmvn_stats(u.feats for u in utterances)
 
 
-def normalize_features(feats: np.ndarray, stats: np.ndarray | None, norm_vars: bool) -> np.ndarray:
-    """CMVN with `stats` (no-op without), as float32: the network's input."""
-    if stats is None:
+def normalize_features(feats: np.ndarray, stats: np.ndarray | None, norm_vars: bool,
+                       cmvn: str = "global") -> np.ndarray:
+    """CMVN as the model was trained, as float32 (the network's input): with the training set's `stats`
+    (cmvn global; a no-op without stats), with the utterance's own stats (utterance: Kaldi's per-utterance
+    apply-cmvn, which removes the channel and the speaker's level from every input), or none."""
+    if cmvn == "utterance":
+        from asr.features.cmvn import compute_cmvn_stats
+
+        stats = compute_cmvn_stats(feats)
+    if stats is None or cmvn == "none":
         return np.asarray(feats, dtype=np.float32)
     from asr.features import apply_cmvn
 
     return np.asarray(apply_cmvn(feats, stats, norm_vars=norm_vars), dtype=np.float32)
 
 
-def normalize(utterances: Sequence[Utterance], stats: np.ndarray | None, norm_vars: bool) -> None:
-    """Apply CMVN in place (no-op without stats)."""
+def normalize(utterances: Sequence[Utterance], stats: np.ndarray | None, norm_vars: bool,
+              cmvn: str = "global") -> None:
+    """Apply CMVN in place (see normalize_features)."""
     for u in utterances:
-        u.feats = normalize_features(u.feats, stats, norm_vars)
+        u.feats = normalize_features(u.feats, stats, norm_vars, cmvn)
 
 
 def make_batches(lengths: Sequence[int], max_frames: int, max_batch_size: int, *, seed: int = 0, epoch: int = 0,

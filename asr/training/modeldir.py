@@ -99,11 +99,15 @@ class ModelDir:
     def sample_frequency(self) -> float:
         return float(self.feature_options.get("sample_frequency", 16000.0))
 
+    @property
+    def cmvn(self) -> str:
+        return self.config.cmvn
+
     def normalize(self, feats: np.ndarray) -> np.ndarray:
-        """Apply the training-set CMVN to raw features (e.g. from a data dir's feats.scp)."""
+        """Apply the model's CMVN (training-set stats, or per utterance) to raw features (e.g. from feats.scp)."""
         from asr.training.dataset import normalize_features
 
-        return normalize_features(feats, self.cmvn_stats, self.norm_vars)
+        return normalize_features(feats, self.cmvn_stats, self.norm_vars, self.cmvn)
 
     def compute_features(self, waveform: np.ndarray, sample_frequency: float) -> np.ndarray:
         """Network input for a waveform (int16 range, at the model's sample rate): features, then CMVN."""
@@ -157,7 +161,7 @@ def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu") 
         raise AsrError(f"{features_path}: invalid YAML ({e.__class__.__name__}); rerun asr train") from None
     _check_features(features, features_path)
     cmvn_stats = None
-    if features.get("cmvn", "none") != "none":
+    if features.get("cmvn", "none") == "global":
         entries = list(read_ark(path / CMVN_FILE))
         if len(entries) != 1 or entries[0][1].shape != (2, int(features["dim"]) + 1):
             raise AsrError(f"{path / CMVN_FILE}: expected one (2, {int(features['dim']) + 1}) stats matrix")

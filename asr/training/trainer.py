@@ -159,20 +159,22 @@ class Trainer:
 
     # ---------------------------------------------------------------- one step
     def _batch_features(self, indices: list[int], epoch: int, batch_index: int) -> list[np.ndarray]:
-        """Features of a batch; with speed perturbation, recomputed from audio at a factor drawn per utterance."""
+        """Features of a batch; with speed perturbation or VTLP, recomputed from the audio with a speed factor
+        and a warp factor drawn per utterance."""
         utts = [self.train_set.utterances[i] for i in indices]
-        factors = self.config.speed_perturb
-        if not factors:
+        factors, vtlp = self.config.speed_perturb, self.config.vtlp
+        if not factors and not vtlp:
             return [u.feats for u in utts]
         rng = np.random.default_rng([self.config.seed, epoch, batch_index, 1])
         feats = []
         for u in utts:
-            factor = float(factors[rng.integers(len(factors))])
-            if factor == 1.0:
+            factor = float(factors[rng.integers(len(factors))]) if factors else 1.0
+            warp = float(rng.uniform(1.0 - vtlp, 1.0 + vtlp)) if vtlp else 1.0
+            if factor == 1.0 and warp == 1.0:
                 feats.append(u.feats)
                 continue
-            perturbed = compute_utterance_features(self.train_set.data_dir, u.key, self.feature_spec, factor)
-            feats.append(normalize_features(perturbed, self.cmvn_stats, self.config.norm_vars))
+            perturbed = compute_utterance_features(self.train_set.data_dir, u.key, self.feature_spec, factor, warp)
+            feats.append(normalize_features(perturbed, self.cmvn_stats, self.config.norm_vars, self.config.cmvn))
         return feats
 
     def train_step(self, global_batch: list[int], epoch: int, batch_index: int) -> tuple[float, int, int]:
@@ -380,9 +382,9 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
         valid_set = load_dataset(valid_dir, tokenizer, spec, subsampling, show, keep_too_short=True) \
             if valid_dir is not None and context.is_main else None
         stats = global_cmvn_stats(train_set.utterances) if config.cmvn == "global" else None
-        normalize(train_set.utterances, stats, config.norm_vars)
+        normalize(train_set.utterances, stats, config.norm_vars, config.cmvn)
         if valid_set is not None:
-            normalize(valid_set.utterances, stats, config.norm_vars)
+            normalize(valid_set.utterances, stats, config.norm_vars, config.cmvn)
         torch.manual_seed(config.seed)
         model = build_model(config, spec.dim, len(tokenizer.tokens))
         if context.is_main:

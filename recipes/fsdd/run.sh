@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# FSDD: isolated English digits (8 kHz), two ways to split it.
+# FSDD: isolated English digits (8 kHz), three ways to split it.
 #   official:  the dataset's own split, indices 0-4 of every speaker and digit are the test set
 #              (speaker-dependent: the same speakers train and test);
-#   speaker:   whole speakers held out (--test-speakers), a speaker-independent test.
+#   speaker:   whole speakers held out (--test-speakers), a speaker-independent test;
+#   loso:      leave-one-speaker-out cross-validation: one fold per speaker of the corpus, trained on all the
+#              others and tested on it; stage 6 writes the per-speaker table and the mean (exp/loso/summary).
 #
 #   bash recipes/fsdd/run.sh --corpus-dir ../shared/data/fsdd     # use a local copy
 #   bash recipes/fsdd/run.sh                                       # download the public dataset first
+#   bash recipes/fsdd/run.sh --corpus-dir DIR --splits speaker --test-speakers NAME   # any speaker of DIR
 #
-# Stages: 0 download  1 prepare (both splits, + a dev set carved from each training set)  2 features
-#         3 char units and a unigram LM over the digit words  4 train one crnn per split
-#         5 decode greedily, and restricted to the ten digit words; score
+# Stages: 0 download  1 prepare (each split: train, test, and a dev set, see --dev)  2 features
+#         3 char units and a unigram LM over the digit words  4 train one crnn per split (and fold), average
+#         5 decode greedily, and restricted to the ten digit words; score  6 leave-one-speaker-out summary
 set -euo pipefail
 
 stage=0
@@ -17,15 +20,28 @@ stop_stage=100
 nj=2
 work_dir=             # where downloads/ data/ lang/ exp/ go (default: this recipe's folder)
 corpus_dir=           # a folder holding recordings/ (or the recordings themselves); empty: download
-splits="official speaker"
+splits="loso official"  # any of: official speaker loso
 test_speakers=theo    # held out by the speaker split
-num_dev=200           # training utterances set aside per split to watch training
+loso_speakers=        # the loso folds (default: every speaker in the corpus)
+dev=none              # speaker-split and loso dev set: none (fixed epochs, average the last ones) or speaker
+#                       (one training speaker held out to watch training and pick checkpoints: average the best)
+num_dev=200           # the official split's dev set: training utterances set aside to watch training
+average=5             # epoch checkpoints averaged into model.pt (the last ones, or the best on a dev speaker)
 seed=0
 epochs=               # default: conf/train.yaml
+synthetic_voices=0    # eSpeak NG voices whose synthetic digits join every training set (0: none); needs the demo
+#                       extra (pip install -e .[demo]) for espeakng-loader
+speed_perturb=        # e.g. "0.9 1.0 1.1": every training set becomes its speed-perturbed copies (asr data
+#                       perturb-speed, audio written under data/FOLD/train_sp/wav)
+pool_speechocean=     # a speechocean762 folder (wav.scp text utt2spk, e.g. ../shared/data/speechocean762-train):
+#                       its digit-string utterances join every training set
+train_opts=           # more `asr train` options, e.g. "--cmvn utterance" (an ablation)
+model_name=crnn       # exp/SPLIT/MODEL_NAME: give each ablation its own name
+train_jobs=1          # models trained at once (one torch thread each)
 num_threads=1
 resume=false        # true: continue the model's latest checkpoint instead of training afresh
 fsdd_url=https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.tar.gz
-help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, train, decode)"
+help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, train, decode, summary)"
 
 . "$(dirname "$0")/../utils/parse_options.sh"
 . "$(dirname "$0")/../utils/path.sh"   # also enters --work-dir
@@ -46,65 +62,157 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   fi
 fi
 
-# prepare options per split
-split_options() {
+# The speakers of the corpus, from its file names {digit}_{speaker}_{index}.wav
+corpus_speakers() {
+  ls "$corpus_dir/recordings" | sed -nE 's/^[0-9]_([A-Za-z0-9]+)_[0-9]+\.wav$/\1/p' | sort -u
+}
+
+# The data/exp folders: official, speaker, and one loso/SPEAKER per fold
+folds=
+for split in $splits; do
+  case $split in
+    official|speaker) folds="$folds $split" ;;
+    loso)
+      [ -n "$loso_speakers" ] || { require 0 "$corpus_dir/recordings"; loso_speakers=$(corpus_speakers | tr '\n' ' '); }
+      for speaker in $loso_speakers; do folds="$folds loso/$speaker"; done ;;
+    *) log "error: unknown split '$split' (official, speaker or loso)"; exit 1 ;;
+  esac
+done
+
+# held-out speakers of a fold (empty: the official split)
+held_out() {
   case $1 in
-    official) echo "--split index" ;;
-    speaker) echo "--split speaker --test-speakers $test_speakers" ;;
-    *) log "error: unknown split '$1' (official or speaker)"; exit 1 ;;
+    official) echo ;;
+    speaker) echo "$test_speakers" ;;
+    loso/*) echo "${1#loso/}" ;;
   esac
 }
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
   require 0 "$corpus_dir/recordings"
-  for split in $splits; do
-    log "stage 1: prepare data/$split/{train,dev,test} ($(split_options "$split"))"
-    # shellcheck disable=SC2046
-    asr prepare fsdd $(split_options "$split") --subset train "$corpus_dir" "data/$split/train_all"
-    # shellcheck disable=SC2046
-    asr prepare fsdd $(split_options "$split") --subset test "$corpus_dir" "data/$split/test"
-    split_off_dev "data/$split/train_all" "$num_dev" "$seed" "data/$split/dev" "data/$split/train"
-    for part in train dev test; do asr data validate "data/$split/$part"; done
+  pools=()
+  if [ "$synthetic_voices" -gt 0 ]; then
+    log "stage 1: synthetic digits of $synthetic_voices eSpeak NG voices into synthetic/ and data/synthetic"
+    "$PYTHON" "$recipe_dir/local/synthesize_digits.py" --num-voices "$synthetic_voices" --seed "$seed" synthetic
+    asr prepare fsdd --subset all synthetic data/synthetic
+    pools+=(data/synthetic)
+  fi
+  if [ -n "$pool_speechocean" ]; then
+    log "stage 1: the digit strings of $pool_speechocean into data/speechocean_digits (resampled to 8 kHz)"
+    asr prepare speechocean762 "$pool_speechocean" data/speechocean_all
+    grep -E '^[^ ]+( (ZERO|ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE))+$' data/speechocean_all/text \
+      | cut -d' ' -f1 > data/speechocean_all/digits.list
+    asr data subset --utt-list data/speechocean_all/digits.list data/speechocean_all data/speechocean_digits_16k
+    asr data resample --no-progress --sample-frequency 8000 data/speechocean_digits_16k data/speechocean_digits
+    pools+=(data/speechocean_digits)
+  fi
+  for fold in $folds; do
+    speakers=$(held_out "$fold")
+    if [ -z "$speakers" ]; then options=(--split index); else options=(--split speaker --test-speakers "$speakers"); fi
+    log "stage 1: prepare data/$fold/{train,dev,test} (${options[*]})"
+    asr prepare fsdd "${options[@]}" --subset train "$corpus_dir" "data/$fold/train_all"
+    asr prepare fsdd "${options[@]}" --subset test "$corpus_dir" "data/$fold/test"
+    rm -rf "data/$fold/dev" "data/$fold/train"
+    if [ -z "$speakers" ]; then
+      split_off_dev "data/$fold/train_all" "$num_dev" "$seed" "data/$fold/dev" "data/$fold/train"
+    elif [ "$dev" = speaker ]; then
+      split_off_dev_speakers "data/$fold/train_all" 1 "data/$fold/dev" "data/$fold/train"
+    else
+      mv "data/$fold/train_all" "data/$fold/train"
+    fi
+    if [ ${#pools[@]} -gt 0 ]; then
+      log "stage 1: data/$fold/train pools FSDD with ${pools[*]}"
+      mv "data/$fold/train" "data/$fold/train_fsdd"
+      asr data combine "data/$fold/train" "data/$fold/train_fsdd" "${pools[@]}"
+    fi
+    if [ -n "$speed_perturb" ]; then
+      log "stage 1: data/$fold/train at speeds $speed_perturb"
+      mv "data/$fold/train" "data/$fold/train_nosp"
+      asr data perturb-speed --no-progress --factors "$(echo $speed_perturb | tr ' ' ',')" "data/$fold/train_nosp" \
+        "data/$fold/train"
+    fi
+    for part in train dev test; do [ ! -d "data/$fold/$part" ] || asr data validate "data/$fold/$part"; done
   done
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
-  for split in $splits; do
-    make_fbank "$conf/fbank.conf" "$nj" "data/$split/train" "data/$split/dev" "data/$split/test"
+  for fold in $folds; do
+    # shellcheck disable=SC2046
+    make_fbank "$conf/fbank.conf" "$nj" $(ls -d "data/$fold"/{train,dev,test} 2>/dev/null)
   done
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
-  for split in $splits; do
-    log "stage 3: character units and a unigram LM of the digit words into data/$split/lang"
-    require 1 "data/$split/train/text"
-    asr units train --type char "data/$split/train/text" "data/$split/lang"
-    asr lm train --order 1 --smoothing kneser_ney "data/$split/train/text" "data/$split/lang/lm.arpa"
+  for fold in $folds; do
+    log "stage 3: character units and a unigram LM of the digit words into data/$fold/lang"
+    require 1 "data/$fold/train/text"
+    asr units train --type char "data/$fold/train/text" "data/$fold/lang"
+    asr lm train --order 1 --smoothing kneser_ney "data/$fold/train/text" "data/$fold/lang/lm.arpa"
   done
 fi
 
+# train_fold FOLD: train exp/FOLD/MODEL_NAME, then average its checkpoints into model.pt
+train_fold() {
+  local fold=$1 model=exp/$1/$model_name valid=() selection=(--last "$average")
+  if [ -d "data/$fold/dev" ]; then
+    valid=(--valid "data/$fold/dev")
+    [ -z "$(held_out "$fold")" ] || selection=(--best "$average")
+  fi
+  # shellcheck disable=SC2086
+  asr train --config "$conf/train.yaml" $(resume_or_clear "$model" "$resume") \
+    ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" --no-progress $train_opts \
+    --train "data/$fold/train" "${valid[@]}" --lang "data/$fold/lang" --out "$model" > "$model.log" 2>&1
+  asr average "${selection[@]}" "$model"
+  log "stage 4: $model trained, ${selection[*]} checkpoints averaged into $model/model.pt"
+}
+
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  for split in $splits; do
-    log "stage 4: train a crnn into exp/$split/crnn"
-    require 2 "data/$split/train/feats.scp" "data/$split/dev/feats.scp"
-    require 3 "data/$split/lang/tokens.txt"
-    asr train --config "$conf/train.yaml" $(resume_or_clear "exp/$split/crnn" "$resume") \
-      ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" \
-      --train "data/$split/train" --valid "data/$split/dev" --lang "data/$split/lang" --out "exp/$split/crnn"
+  running=0
+  for fold in $folds; do
+    log "stage 4: train a crnn into exp/$fold/$model_name (log: exp/$fold/$model_name.log)"
+    require 2 "data/$fold/train/feats.scp"
+    require 3 "data/$fold/lang/tokens.txt"
+    mkdir -p "exp/$fold"
+    train_fold "$fold" &
+    running=$((running + 1))
+    if [ $running -ge "$train_jobs" ]; then wait -n || { log "error: a training failed (see exp/*/$model_name.log)"; exit 1; }; running=$((running - 1)); fi
+  done
+  while [ $running -gt 0 ]; do
+    wait -n || { log "error: a training failed (see exp/*/$model_name.log)"; exit 1; }
+    running=$((running - 1))
   done
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-  for split in $splits; do
-    model=exp/$split/crnn
-    log "stage 5: decode data/$split/test with $model: greedy, and restricted to the digit words"
+  for fold in $folds; do
+    model=exp/$fold/$model_name
+    log "stage 5: decode data/$fold/test with $model: greedy, and restricted to the digit words"
     require 4 "$model/model.pt"
-    require 3 "data/$split/lang/lm.arpa"
-    require 2 "data/$split/test/feats.scp"
-    decode_and_score "$model" "data/$split/test" "$model/decode_test_greedy" "$conf/decode_greedy.yaml" "$nj"
-    decode_and_score "$model" "data/$split/test" "$model/decode_test_words" "$conf/decode.yaml" "$nj" \
-      "data/$split/lang/lm.arpa"
+    require 3 "data/$fold/lang/lm.arpa"
+    require 2 "data/$fold/test/feats.scp"
+    decode_and_score "$model" "data/$fold/test" "$model/decode_test_greedy" "$conf/decode_greedy.yaml" "$nj"
+    decode_and_score "$model" "data/$fold/test" "$model/decode_test_words" "$conf/decode.yaml" "$nj" \
+      "data/$fold/lang/lm.arpa"
   done
+fi
+
+if [ $stage -le 6 ] && [ $stop_stage -ge 6 ] && [[ " $splits " == *" loso "* ]]; then
+  summary=exp/loso/summary_$model_name
+  log "stage 6: leave-one-speaker-out summary of $model_name into $summary"
+  {
+    printf '%-12s %10s %10s\n' speaker greedy words
+    for speaker in $loso_speakers; do
+      decode=exp/loso/$speaker/$model_name
+      require 5 "$decode/decode_test_greedy/wer" "$decode/decode_test_words/wer"
+      printf '%-12s %10s %10s\n' "$speaker" "$(error_rate "$decode/decode_test_greedy/wer")" \
+        "$(error_rate "$decode/decode_test_words/wer")"
+    done
+  } | awk 'NR == 1 { print; next }
+           { print; n++; g += $2; w += $3; if ($3 > worst) worst = $3 }
+           END { printf "%-12s %10.2f %10.2f\n%-12s %10s %10.2f\n", "mean", g / n, w / n, "worst", "", worst }' \
+    > "$summary.tmp"
+  mv "$summary.tmp" "$summary"
+  cat "$summary" >&2
 fi
 
 log "done"

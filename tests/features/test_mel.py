@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import asr.features as features
-from asr.features.mel import inverse_mel_scale, mel_banks, mel_scale
+from asr.features.mel import inverse_mel_scale, mel_banks, mel_scale, vtln_warp_freq
 
 FBANK_GRID = [
     {},
@@ -23,6 +23,8 @@ FBANK_GRID = [
     {"low_freq": 64.0, "high_freq": 3800.0},
     {"frame_length": 32.0, "frame_shift": 8.0, "snip_edges": False},
     {"preemphasis_coefficient": 0.5, "remove_dc_offset": False},
+    {"vtln_warp": 0.9},
+    {"vtln_warp": 1.12, "vtln_low": 200.0, "vtln_high": -800.0},
 ]
 
 
@@ -52,3 +54,34 @@ def test_mel_banks_are_triangles_within_the_band():
     assert banks[:, 0].sum() == 0  # 0 Hz is below low_freq
     peaks = banks.argmax(axis=1)
     assert np.all(np.diff(peaks) > 0)
+
+
+def test_vtln_warp_moves_the_band_edges_as_kaldi_specifies():
+    low, high, vtln_low, vtln_high = 20.0, 4000.0, 100.0, 3500.0
+    freqs = np.array([10.0, 20.0, 60.0, 1000.0, 3000.0, 3800.0, 4000.0])
+    for warp in (0.9, 1.1):
+        warped = vtln_warp_freq(freqs, vtln_low, vtln_high, low, high, warp)
+        l, h = vtln_low * max(1.0, warp), vtln_high * min(1.0, warp)
+        assert warped[0] == 10.0 and warped[1] == low and warped[-1] == high  # the band's ends stay put
+        middle = (freqs > l) & (freqs < h)
+        np.testing.assert_allclose(warped[middle], freqs[middle] / warp)  # between the inflection points: f / warp
+        assert np.all(np.diff(warped) > 0)  # monotonic, so bins keep their order
+    np.testing.assert_array_equal(vtln_warp_freq(freqs, vtln_low, vtln_high, low, high, 1.0), freqs)
+
+
+def test_vtln_warp_one_is_the_identity_and_other_factors_shift_the_bins():
+    plain = mel_banks(40, 256, 8000.0, 20.0, 0.0)
+    np.testing.assert_array_equal(mel_banks(40, 256, 8000.0, 20.0, 0.0, 100.0, -500.0, 1.0), plain)
+    peaks = {warp: mel_banks(40, 256, 8000.0, 20.0, 0.0, 100.0, -500.0, warp).argmax(axis=1) for warp in (0.9, 1.1)}
+    # warp < 1 stretches the spectrum: each bin's centre moves up in frequency (and down for warp > 1)
+    assert np.all(peaks[0.9] >= plain.argmax(axis=1)) and np.any(peaks[0.9] > plain.argmax(axis=1))
+    assert np.all(peaks[1.1] <= plain.argmax(axis=1)) and np.any(peaks[1.1] < plain.argmax(axis=1))
+
+
+@pytest.mark.parametrize("options, fix", [({"vtln_warp": 3.0}, "0.5, 2.0"),
+                                          ({"vtln_warp": 0.9, "vtln_low": 5000.0}, "vtln_low < vtln_high")])
+def test_bad_vtln_options_are_refused_with_the_rule(options, fix):
+    from asr.errors import AsrError
+
+    with pytest.raises(AsrError, match=fix):
+        features.fbank(np.zeros(8000, dtype=np.float32), 8000, **options)

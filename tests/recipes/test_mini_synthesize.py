@@ -13,6 +13,7 @@ import soundfile
 REPO = Path(__file__).resolve().parents[2]
 LOCAL = REPO / "recipes" / "mini" / "local"
 sys.path.insert(0, str(LOCAL))
+sys.path.insert(0, str(REPO / "recipes" / "utils"))
 
 import espeak  # noqa: E402
 import synthesize  # noqa: E402

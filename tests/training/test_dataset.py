@@ -90,9 +90,9 @@ def test_features_of_another_dimension_name_the_fix(corpus):
 
 
 def test_speed_perturbation_needs_audio(corpus):
-    train, *_ = corpus
-    with pytest.raises(AsrError, match="feats-source wav"):
-        resolve_feature_spec(TrainConfig(speed_perturb=(0.9, 1.1)), train)
+    train, *_ = corpus  # feats.scp only, no wav.scp
+    with pytest.raises(AsrError, match="wav.scp: missing; speed_perturb and vtlp recompute features"):
+        resolve_feature_spec(TrainConfig(speed_perturb=(0.9, 1.1), vtlp=0.1), train)
 
 
 def test_feature_options_come_from_the_feats_conf_asr_features_wrote(corpus, tmp_path):

@@ -34,6 +34,7 @@ from scipy.signal import resample_poly
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "utils"))
 from espeak import Espeak  # noqa: E402
 from grammar import sample_sentence  # noqa: E402
 

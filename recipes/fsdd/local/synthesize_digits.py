@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Synthetic spoken digits in FSDD's layout, from many eSpeak NG voices: more voices for a 5-speaker corpus.
+
+    python recipes/fsdd/local/synthesize_digits.py --num-voices 100 --per-digit 2 synth/
+
+writes `synth/recordings/{digit}_{speaker}_{index}.wav` (8 kHz, 16-bit mono, like FSDD), so `asr prepare fsdd`
+reads it as it reads FSDD, and `synth/settings.yaml` with the options used. A speaker is one eSpeak NG voice
+(an English accent with a voice variant: `synenusm1` is en-us+m1); each of its digits is spoken at its own
+rate and pitch, with a little silence around it, a random level and light noise (20-40 dB SNR).
+
+eSpeak NG comes from the `espeakng-loader` package, which the demo needs as well (`pip install -e .[demo]`).
+Reproducible: file i of a voice depends only on (seed, voice, digit, index).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import random
+import re
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import yaml
+import zlib
+from scipy.signal import resample_poly
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "utils"))
+from espeak import Espeak, deterministic_variants  # noqa: E402
+
+logger = logging.getLogger("synthesize_digits")
+
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+ACCENTS = ("en-us", "en", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us-nyc")
+# Variants that sound like no person (robots, croaks, whispers) are left out.
+UNHUMAN = re.compile(r"robo|robot|croak|tweaky|whisper|kaukovalta", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DigitOptions:
+    """Everything that determines the synthetic corpus; saved as settings.yaml beside it."""
+
+    num_voices: int = 100
+    per_digit: int = 2          # repetitions of each digit per voice
+    seed: int = 0
+    sample_frequency: int = 8000
+    min_rate: int = 110         # words per minute
+    max_rate: int = 220
+    min_pitch: int = 15         # eSpeak pitch, 0-100 (50 = the voice's own)
+    max_pitch: int = 85
+    min_snr_db: float = 20.0
+    max_snr_db: float = 40.0
+    max_pad_s: float = 0.1      # silence before and after the digit, each uniform in [0, max_pad_s] (FSDD is trimmed)
+
+
+def all_voices() -> list[str]:
+    """Every English accent with every human-sounding reproducible variant, in a fixed order."""
+    variants = [v for v in deterministic_variants() if not UNHUMAN.search(v) and " " not in v]
+    return [f"{accent}+{variant}" for accent in ACCENTS for variant in variants]
+
+
+def choose_voices(options: DigitOptions) -> list[str]:
+    """`num_voices` voices spread over accents and variants, the same for the same seed."""
+    voices = all_voices()
+    if options.num_voices > len(voices):
+        raise SystemExit(f"--num-voices {options.num_voices}: eSpeak NG offers {len(voices)} voices here")
+    random.Random(options.seed).shuffle(voices)
+    return sorted(voices[:options.num_voices])
+
+
+def speaker_id(voice: str) -> str:
+    """FSDD speaker names are alphanumeric: en-gb-x-rp+m3 -> synengbxrpm3."""
+    return "syn" + re.sub(r"[^A-Za-z0-9]", "", voice).lower()
+
+
+def render(espeak: Espeak, voice: str, digit: int, index: int, options: DigitOptions) -> np.ndarray:
+    """One spoken digit: speak, resample, pad, scale and add noise; int16 samples."""
+    rng = np.random.default_rng([options.seed, zlib.crc32(voice.encode()), digit, index])
+    rate = int(rng.integers(options.min_rate, options.max_rate + 1))
+    pitch = int(rng.integers(options.min_pitch, options.max_pitch + 1))
+    samples, sample_rate = espeak.synthesize(DIGIT_WORDS[digit], voice, rate=rate, pitch=pitch)
+    if samples.size == 0 or not np.any(samples):
+        raise RuntimeError(f"eSpeak NG produced silence for {DIGIT_WORDS[digit]!r} ({voice})")
+    speech = samples.astype(np.float64)
+    voiced = np.flatnonzero(np.abs(speech) > 0.02 * np.abs(speech).max())  # trim eSpeak's own silence
+    speech = speech[voiced[0]:voiced[-1] + 1]
+    common = math.gcd(options.sample_frequency, sample_rate)
+    speech = resample_poly(speech, options.sample_frequency // common, sample_rate // common)
+    pads = (rng.uniform(0.0, options.max_pad_s, size=2) * options.sample_frequency).astype(int)
+    wave = np.concatenate([np.zeros(pads[0]), speech, np.zeros(pads[1])])
+    wave *= 10 ** (rng.uniform(-12.0, 3.0) / 20) * 8000.0 / max(np.abs(speech).max(), 1.0)
+    snr_db = rng.uniform(options.min_snr_db, options.max_snr_db)
+    noise_rms = np.sqrt(np.mean(wave[pads[0]:pads[0] + speech.size] ** 2)) / 10 ** (snr_db / 20)
+    wave += rng.normal(0.0, noise_rms, size=wave.size)
+    return np.clip(np.round(wave), -32768, 32767).astype(np.int16)
+
+
+def synthesize_digits(out_dir: Path, options: DigitOptions) -> None:
+    """Write the corpus into `out_dir`, replacing it only once complete (a rerun never sees half)."""
+    out_dir = Path(out_dir)
+    tmp_dir = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    recordings = tmp_dir / "recordings"
+    recordings.mkdir(parents=True)
+    voices = choose_voices(options)
+    with Espeak() as espeak:
+        for voice in tqdm(voices, desc="synthesize digits", unit="voice"):
+            for digit in range(10):
+                for index in range(options.per_digit):
+                    wave = render(espeak, voice, digit, index, options)
+                    soundfile.write(recordings / f"{digit}_{speaker_id(voice)}_{index}.wav", wave,
+                                    options.sample_frequency, subtype="PCM_16")
+    (tmp_dir / "settings.yaml").write_text(yaml.safe_dump({**asdict(options), "voices": voices}, sort_keys=False),
+                                           encoding="utf-8")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    tmp_dir.rename(out_dir)
+    logger.info("wrote %d digits of %d voices into %s", len(voices) * 10 * options.per_digit, len(voices), out_dir)
+
+
+def is_complete(out_dir: Path, options: DigitOptions) -> bool:
+    """Whether `out_dir` already holds the corpus these options describe."""
+    settings = Path(out_dir) / "settings.yaml"
+    if not settings.is_file():
+        return False
+    saved = yaml.safe_load(settings.read_text(encoding="utf-8"))
+    return {k: v for k, v in saved.items() if k != "voices"} == asdict(options)
+
+
+def main(argv: list[str] | None = None) -> None:
+    defaults = DigitOptions()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("out_dir", type=Path, help="folder to write (recordings/ and settings.yaml)")
+    parser.add_argument("--num-voices", type=int, default=defaults.num_voices, help="eSpeak NG voices (speakers)")
+    parser.add_argument("--per-digit", type=int, default=defaults.per_digit, help="repetitions of each digit")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of every random choice")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    if args.num_voices < 1 or args.per_digit < 1:
+        parser.error("--num-voices and --per-digit must be at least 1")
+    options = DigitOptions(num_voices=args.num_voices, per_digit=args.per_digit, seed=args.seed)
+    if is_complete(args.out_dir, options):
+        logger.info("%s already holds these digits (settings.yaml matches); nothing to do", args.out_dir)
+        return
+    synthesize_digits(args.out_dir, options)
+
+
+if __name__ == "__main__":
+    main()
