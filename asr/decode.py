@@ -31,7 +31,7 @@ import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -336,6 +336,24 @@ def _utterance_frames(model: Any, data: Any, keys: list[str], source: str, allow
     return {k: max(1, int(durations.get(k, 0.0) / shift_s)) for k in keys if k not in (failed or {})}
 
 
+def _speaker_stats(model: Any, data: Any, keys: list[str], raw_features: Callable[[str], np.ndarray],
+                   failed: dict[str, str] | None, progress: bool) -> dict[str, np.ndarray] | None:
+    """For a model trained with per-speaker CMVN, the CMVN stats of each speaker of the decoded set (a pass over
+    its features before decoding, as Kaldi's compute-cmvn-stats --spk2utt); None for any other model."""
+    if getattr(model, "cmvn", "global") != "speaker":
+        return None
+    from tqdm import tqdm
+
+    from asr.training.dataset import speaker_cmvn_stats
+
+    def readable() -> Iterator[tuple[str, np.ndarray]]:
+        for key in tqdm(keys, desc="speaker CMVN stats", unit="utt", disable=not progress, leave=False):
+            with skipped_into(failed, key):
+                yield key, raw_features(key)
+
+    return speaker_cmvn_stats(readable(), data.utt2spk)
+
+
 _WORKER_SEARCHER: Searcher | None = None
 
 
@@ -374,7 +392,7 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
 
     from asr.datadir import load_utterance_audio, read_data_dir
     from asr.kaldi_io import read_matrix
-    from asr.training.dataset import make_batches
+    from asr.training.dataset import make_batches, stats_of
 
     options = options or DecodeOptions()
     config = config or InferenceConfig()
@@ -393,20 +411,25 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
         dim = input_dim(model)
         base = data.path or Path(".")
 
-        def features(key: str) -> np.ndarray:
+        def raw_features(key: str) -> np.ndarray:
             if source == "feats":
                 raw = np.asarray(read_matrix(data.feats_scp[key]), dtype=np.float32)
                 if raw.ndim != 2 or raw.shape[1] != dim:
                     raise AsrError(f"{base / 'feats.scp'}[{key}]: features of shape {raw.shape}, the model takes "
                                    f"{dim} dims; recompute the features with the model's options")
-                return model.normalize(raw)
+                return raw
             wave, rate = load_utterance_audio(data, key, sample_frequency=int(model.sample_frequency),
                                               allow_resample=config.allow_resample, allow_pipes=allow_pipes)
-            return model.compute_features(wave, rate)
+            return model.raw_features(wave, rate)
 
         failed: dict[str, str] | None = {} if skip_errors else None
         frames = _utterance_frames(model, data, keys, source, allow_pipes, failed)
         readable = [k for k in keys if k in frames]
+        speaker_stats = _speaker_stats(model, data, readable, raw_features, failed, progress)
+
+        def features(key: str) -> np.ndarray:
+            return model.normalize(raw_features(key), stats_of(speaker_stats, key, data.utt2spk))
+
         batches = make_batches([frames[k] for k in readable], config.max_batch_frames, config.max_batch_size,
                                shuffle=False)
         hyps: dict[str, list[Hypothesis]] = {}

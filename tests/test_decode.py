@@ -283,3 +283,44 @@ def test_segmented_recordings_get_a_ctm_in_recording_time(tone, tmp_path):
     shifted = "".join(f"spk2-u3 1 {float(row[2]) - start:.2f} {row[3]} {row[4]}\n"
                       for row in (line.split() for line in ctm.splitlines()[2:]))
     check_word_times(shifted, "spk2-u3", TEXTS["spk2-u3"])
+
+
+@pytest.mark.parametrize("cmvn", ["speaker", "utterance"])
+def test_speaker_and_utterance_cmvn_make_decoding_blind_to_a_speakers_channel(cmvn, tmp_path):
+    """A model trained with per-speaker (or per-utterance) CMVN decodes a speaker whose every feature is shifted
+    and scaled (a louder voice, another microphone's gain) exactly as the original: the decoder normalises with
+    the decoded set's own speaker stats, as Kaldi's apply-cmvn --utt2spk does."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "training"))
+    from synthetic_corpus import write_corpus
+
+    from asr.kaldi_io import read_matrix
+    from asr.training.config import TrainConfig
+    from asr.training.trainer import run_training
+
+    train, valid, lang = write_corpus(tmp_path)
+    config = TrainConfig(model="rnn", hidden_size=16, num_layers=1, epochs=2, cmvn=cmvn, spec_augment=False,
+                         feature_type="mfcc", feature_config=str(tmp_path / "mfcc.conf"), max_frames=400)
+    run_training(config, train, None, lang, tmp_path / "exp", progress=False)
+    data = DataDir(path=valid)
+    shifted = tmp_path / "shifted"
+    shifted.mkdir()
+    from asr.datadir import read_data_dir
+
+    original = read_data_dir(valid)
+    with ArkWriter(shifted / "feats.ark", shifted / "feats.scp") as writer:
+        for key, entry in sorted(original.feats_scp.items()):
+            feats = np.asarray(read_matrix(entry))
+            writer.write(key, feats * 1.5 + 4.0 if original.utt2spk[key] == "spk1" else feats)
+    data.feats_scp = {line.split(" ", 1)[0]: line.split(" ", 1)[1]
+                      for line in (shifted / "feats.scp").read_text().splitlines()}
+    data.text, data.utt2spk = original.text, original.utt2spk
+    write_data_dir(shifted, data)
+    before = decode_data_dir(tmp_path / "exp", valid, tmp_path / "d1", config=quiet(greedy=True), progress=False)
+    after = decode_data_dir(tmp_path / "exp", shifted, tmp_path / "d2", config=quiet(greedy=True), progress=False)
+    heard = {k: h[0].text for k, h in before.hypotheses.items()}
+    assert sum(map(bool, heard.values())) >= len(heard) // 2  # the model says something
+    assert {k: h[0].text for k, h in after.hypotheses.items()} == heard
+    model = load_model_dir(tmp_path / "exp")
+    assert model.cmvn == cmvn and model.cmvn_stats is None and not (tmp_path / "exp" / "cmvn.ark").exists()

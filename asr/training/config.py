@@ -30,8 +30,9 @@ class TrainConfig:
     feature_flavor: Literal["kaldi", "librosa"] = "kaldi"
     feature_config: Optional[str] = None  # Kaldi conf or YAML of feature options (default: the data dir's
     #                                       feats.conf written by `asr features`, else the kind's defaults)
-    cmvn: Literal["global", "utterance", "none"] = "global"  # global: stats accumulated over the training set;
-    #                                 utterance: each utterance normalised by its own stats (train and decode)
+    cmvn: Literal["global", "speaker", "utterance", "none"] = "global"  # global: stats of the whole training set;
+    #                                 speaker: each speaker's own stats (utt2spk; in decoding, the decoded set's
+    #                                 speakers; a file transcribed alone is its own speaker); utterance: its own
     norm_vars: bool = True
 
     # --- augmentation ---

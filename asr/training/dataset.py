@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Mapping, Sequence, Union
 
 import numpy as np
 import torch
@@ -188,10 +188,11 @@ def global_cmvn_stats(utterances: Sequence[Utterance]) -> np.ndarray:
 
 def normalize_features(feats: np.ndarray, stats: np.ndarray | None, norm_vars: bool,
                        cmvn: str = "global") -> np.ndarray:
-    """CMVN as the model was trained, as float32 (the network's input): with the training set's `stats`
-    (cmvn global; a no-op without stats), with the utterance's own stats (utterance: Kaldi's per-utterance
-    apply-cmvn, which removes the channel and the speaker's level from every input), or none."""
-    if cmvn == "utterance":
+    """CMVN as the model was trained, as float32 (the network's input). `cmvn` global: with the training set's
+    `stats` (a no-op without); speaker: with the stats of the utterance's speaker (Kaldi's apply-cmvn
+    --utt2spk), or its own where no speaker's stats are given (a file transcribed alone is its own speaker);
+    utterance: with its own stats, always; none: unchanged."""
+    if cmvn == "utterance" or (cmvn == "speaker" and stats is None):
         from asr.features.cmvn import compute_cmvn_stats
 
         stats = compute_cmvn_stats(feats)
@@ -202,11 +203,45 @@ def normalize_features(feats: np.ndarray, stats: np.ndarray | None, norm_vars: b
     return np.asarray(apply_cmvn(feats, stats, norm_vars=norm_vars), dtype=np.float32)
 
 
-def normalize(utterances: Sequence[Utterance], stats: np.ndarray | None, norm_vars: bool,
-              cmvn: str = "global") -> None:
-    """Apply CMVN in place (see normalize_features)."""
+CmvnStats = Union[np.ndarray, Mapping[str, np.ndarray], None]  # global stats, stats per speaker, or none
+
+
+def speaker_cmvn_stats(features: Iterable[tuple[str, np.ndarray]], utt2spk: Mapping[str, str]
+                       ) -> dict[str, np.ndarray]:
+    """Kaldi's compute-cmvn-stats --spk2utt: stats summed over each speaker's utterances (an utterance with no
+    speaker in utt2spk is its own)."""
+    from asr.features.cmvn import compute_cmvn_stats
+
+    by_speaker: dict[str, np.ndarray] = {}
+    for key, feats in features:
+        speaker = utt2spk.get(key, key)
+        stats = compute_cmvn_stats(feats)
+        by_speaker[speaker] = by_speaker[speaker] + stats if speaker in by_speaker else stats
+    return by_speaker
+
+
+def stats_of(stats: CmvnStats, key: str, utt2spk: Mapping[str, str]) -> np.ndarray | None:
+    """The stats that normalise utterance `key`: its speaker's when `stats` is per speaker, else `stats`."""
+    if isinstance(stats, Mapping):
+        return stats.get(utt2spk.get(key, key))
+    return stats
+
+
+def normalize(utterances: Sequence[Utterance], stats: CmvnStats, norm_vars: bool, cmvn: str = "global",
+              utt2spk: Mapping[str, str] | None = None) -> None:
+    """Apply CMVN in place (see normalize_features); per-speaker `stats` are looked up through utt2spk."""
     for u in utterances:
-        u.feats = normalize_features(u.feats, stats, norm_vars, cmvn)
+        u.feats = normalize_features(u.feats, stats_of(stats, u.key, utt2spk or {}), norm_vars, cmvn)
+
+
+def cmvn_stats_of(utterances: Sequence[Utterance], cmvn: str, utt2spk: Mapping[str, str]) -> CmvnStats:
+    """The stats `cmvn` normalises a set with: global over all of it, per speaker, or none (utterance: each
+    utterance's own, computed when applied)."""
+    if cmvn == "global":
+        return global_cmvn_stats(utterances)
+    if cmvn == "speaker":
+        return speaker_cmvn_stats(((u.key, u.feats) for u in utterances), utt2spk)
+    return None
 
 
 def make_batches(lengths: Sequence[int], max_frames: int, max_batch_size: int, *, seed: int = 0, epoch: int = 0,

@@ -103,18 +103,25 @@ class ModelDir:
     def cmvn(self) -> str:
         return self.config.cmvn
 
-    def normalize(self, feats: np.ndarray) -> np.ndarray:
-        """Apply the model's CMVN (training-set stats, or per utterance) to raw features (e.g. from feats.scp)."""
+    def normalize(self, feats: np.ndarray, speaker_stats: np.ndarray | None = None) -> np.ndarray:
+        """Apply the model's CMVN to raw features (e.g. from feats.scp): the training set's stats (global), the
+        given stats of the utterance's speaker (speaker; without them, its own), or its own (utterance)."""
         from asr.training.dataset import normalize_features
 
-        return normalize_features(feats, self.cmvn_stats, self.norm_vars, self.cmvn)
+        stats = speaker_stats if self.cmvn == "speaker" else self.cmvn_stats
+        return normalize_features(feats, stats, self.norm_vars, self.cmvn)
 
-    def compute_features(self, waveform: np.ndarray, sample_frequency: float) -> np.ndarray:
-        """Network input for a waveform (int16 range, at the model's sample rate): features, then CMVN."""
+    def raw_features(self, waveform: np.ndarray, sample_frequency: float) -> np.ndarray:
+        """The model's features of a waveform (int16 range, at the model's sample rate), before CMVN."""
         from asr.features import compute_features
 
-        return self.normalize(compute_features(self.feature_kind, waveform, sample_frequency, self.feature_options,
-                                               flavor=self.feature_flavor))
+        return compute_features(self.feature_kind, waveform, sample_frequency, self.feature_options,
+                                flavor=self.feature_flavor)
+
+    def compute_features(self, waveform: np.ndarray, sample_frequency: float) -> np.ndarray:
+        """Network input for a waveform (int16 range, at the model's sample rate): features, then CMVN (a waveform
+        alone is its own speaker)."""
+        return self.normalize(self.raw_features(waveform, sample_frequency))
 
     @torch.no_grad()
     def log_probs(self, feats: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -32,8 +32,8 @@ from asr.models.specaugment import SpecAugment
 from asr.training.checkpoint import (epoch_checkpoint_path, load_checkpoint, prune_step_checkpoints, rng_state,
                                      save_checkpoint, set_rng_state, step_checkpoint_path)
 from asr.training.config import TrainConfig
-from asr.training.dataset import (DataSet, collate, compute_utterance_features, make_batches, normalize,
-                                  normalize_features)
+from asr.training.dataset import (CmvnStats, DataSet, collate, compute_utterance_features, make_batches,
+                                  normalize, normalize_features, stats_of)
 from asr.training.distributed import DistContext, all_reduce_sum, barrier, gather_tensors
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, model: nn.Module, train: DataSet, valid: DataSet | None,
                  out_dir: str | Path, *, context: DistContext | None = None, tokenizer=None,
-                 feature_spec=None, cmvn_stats: np.ndarray | None = None, progress: bool = True) -> None:
+                 feature_spec=None, cmvn_stats: CmvnStats = None, progress: bool = True) -> None:
         self.config = config
         self.context = context or DistContext()
         self.device = self.context.device
@@ -174,7 +174,8 @@ class Trainer:
                 feats.append(u.feats)
                 continue
             perturbed = compute_utterance_features(self.train_set.data_dir, u.key, self.feature_spec, factor, warp)
-            feats.append(normalize_features(perturbed, self.cmvn_stats, self.config.norm_vars, self.config.cmvn))
+            stats = stats_of(self.cmvn_stats, u.key, self.train_set.data_dir.utt2spk)
+            feats.append(normalize_features(perturbed, stats, self.config.norm_vars, self.config.cmvn))
         return feats
 
     def train_step(self, global_batch: list[int], epoch: int, batch_index: int) -> tuple[float, int, int]:
@@ -351,7 +352,7 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
     from asr.models import build_model
     from asr.training.checkpoint import latest_checkpoint
     from asr.training.config import RESUMABLE_CHANGES
-    from asr.training.dataset import global_cmvn_stats, load_dataset, resolve_feature_spec
+    from asr.training.dataset import cmvn_stats_of, load_dataset, resolve_feature_spec
     from asr.training.distributed import init_distributed, shutdown
     from asr.training.modeldir import read_train_config, write_model_dir
     from asr.units import load_tokenizer
@@ -381,14 +382,16 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
         train_set = load_dataset(train_dir, tokenizer, spec, subsampling, show)
         valid_set = load_dataset(valid_dir, tokenizer, spec, subsampling, show, keep_too_short=True) \
             if valid_dir is not None and context.is_main else None
-        stats = global_cmvn_stats(train_set.utterances) if config.cmvn == "global" else None
-        normalize(train_set.utterances, stats, config.norm_vars, config.cmvn)
-        if valid_set is not None:
-            normalize(valid_set.utterances, stats, config.norm_vars, config.cmvn)
+        stats = cmvn_stats_of(train_set.utterances, config.cmvn, train_set.data_dir.utt2spk)
+        normalize(train_set.utterances, stats, config.norm_vars, config.cmvn, train_set.data_dir.utt2spk)
+        if valid_set is not None:  # its own speakers' stats, as decoding does
+            valid_stats = cmvn_stats_of(valid_set.utterances, config.cmvn, valid_set.data_dir.utt2spk) \
+                if config.cmvn == "speaker" else stats
+            normalize(valid_set.utterances, valid_stats, config.norm_vars, config.cmvn, valid_set.data_dir.utt2spk)
         torch.manual_seed(config.seed)
         model = build_model(config, spec.dim, len(tokenizer.tokens))
         if context.is_main:
-            write_model_dir(out_dir, config, spec, stats, tokenizer)
+            write_model_dir(out_dir, config, spec, stats if config.cmvn == "global" else None, tokenizer)
             print(f"{config.model}: {count_parameters(model):,} parameters, input {spec.dim}-dim {spec.kind} "
                   f"({spec.source}), {len(tokenizer.tokens)} outputs", flush=True)
         barrier(context)
