@@ -42,9 +42,14 @@ class TrainConfig:
     num_time_masks: int = 2
     time_mask_width: int = 20       # max frames per mask
     time_mask_ratio: float = 0.2    # and at most this fraction of the utterance
+    time_warp: int = 0              # max frames a point of the utterance moves in time warping (0: off; paper: 80)
     speed_perturb: tuple[float, ...] = ()  # e.g. 0.9,1.0,1.1: a factor drawn per utterance and epoch (needs wav.scp)
     vtlp: float = 0.0               # VTLP: a VTLN warp factor per utterance and epoch, uniform in [1 - vtlp, 1 + vtlp]
     #                                 (Jaitly & Hinton 2013 use 0.1); 0: off (needs wav.scp, Kaldi mfcc or fbank)
+    noise_prob: float = 0.0         # share of training utterances given additive noise, drawn per epoch (0: off)
+    noise_snr: tuple[float, ...] = (5.0, 20.0)  # that noise's SNR range in dB (uniform)
+    noise_scp: Optional[str] = None  # a wav.scp of noise recordings (e.g. MUSAN's); None: synthetic coloured noise
+    reverb_prob: float = 0.0        # share given synthetic room reverberation (RT60 0.2-0.8 s), drawn per epoch
 
     # --- optimisation ---
     optimizer: Literal["sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"] = "adam"
@@ -75,6 +80,8 @@ class TrainConfig:
                 raise AsrError(f"{f.name}={value}: must be a finite number")
         if self.model == "crnn" and self.subsampling not in (2, 4):
             raise AsrError(f"subsampling={self.subsampling}: the crnn subsamples time by 2 or 4; set 2 or 4")
+        if self.time_warp < 0:
+            raise AsrError(f"time_warp={self.time_warp}: must be 0 (off) or a number of frames")
         for name in ("hidden_size", "num_layers", "conv_channels", "epochs", "max_frames", "max_batch_size",
                      "num_threads"):
             if getattr(self, name) < 1:
@@ -88,6 +95,12 @@ class TrainConfig:
         if not 0.0 <= self.vtlp <= 0.3:
             raise AsrError(f"vtlp={self.vtlp}: the warp factor's range [1 - vtlp, 1 + vtlp] needs vtlp in [0, 0.3], "
                            f"e.g. 0.1")
+        for name in ("noise_prob", "reverb_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise AsrError(f"{name}={getattr(self, name)}: a probability, in [0, 1]")
+        if len(self.noise_snr) != 2 or self.noise_snr[0] > self.noise_snr[1]:
+            raise AsrError(f"noise_snr={','.join(map(str, self.noise_snr))}: give the lowest and highest SNR in dB, "
+                           f"e.g. 5,20")
         if any(not 0.5 <= f <= 2.0 for f in self.speed_perturb):
             raise AsrError(f"speed_perturb={self.speed_perturb}: factors must lie in [0.5, 2.0], e.g. 0.9,1.0,1.1")
 

@@ -101,7 +101,7 @@ def resolve_feature_spec(config, data_dir: str | os.PathLike) -> FeatureSpec:
                            "were computed; recording the default %s options in the model directory",
                            data_dir, FEATS_CONF, kind)
     options = make_options(kind, path=conf, flavor=flavor)
-    perturbed = [name for name in ("speed_perturb", "vtlp") if getattr(config, name)]
+    perturbed = [name for name in ("speed_perturb", "vtlp", "noise_prob", "reverb_prob") if getattr(config, name)]
     if perturbed and not datadir.wav_scp:
         raise AsrError(f"{Path(data_dir) / 'wav.scp'}: missing; {' and '.join(perturbed)} recompute features from "
                        f"the audio; give a data dir with wav.scp or drop them")
@@ -115,16 +115,19 @@ def resolve_feature_spec(config, data_dir: str | os.PathLike) -> FeatureSpec:
 
 
 def compute_utterance_features(datadir, key: str, spec: FeatureSpec, speed: float = 1.0,
-                               vtln_warp: float = 1.0) -> np.ndarray:
-    """Features of one utterance from its audio (segments honoured), optionally speed-perturbed and with its mel
-    banks warped (VTLP)."""
+                               vtln_warp: float = 1.0, augment=None) -> np.ndarray:
+    """Features of one utterance from its audio (segments honoured), optionally speed-perturbed, augmented
+    (`augment(wave, rate)`: noise, reverberation) and with its mel banks warped (VTLP)."""
     from asr.datadir import load_utterance_audio
     from asr.features import compute_features
     from asr.models.specaugment import speed_perturb
 
     wave, rate = load_utterance_audio(datadir, key, sample_frequency=int(spec.sample_frequency))
     options = spec.options if vtln_warp == 1.0 else {**spec.options, "vtln_warp": vtln_warp}
-    feats = compute_features(spec.kind, speed_perturb(wave, speed), rate, options, flavor=spec.flavor)
+    wave = speed_perturb(wave, speed)
+    if augment is not None:
+        wave = augment(wave, rate)
+    feats = compute_features(spec.kind, wave, rate, options, flavor=spec.flavor)
     return np.asarray(feats, dtype=np.float32)
 
 

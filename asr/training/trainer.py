@@ -31,6 +31,7 @@ from asr.models import count_parameters
 from asr.models.specaugment import SpecAugment
 from asr.training.checkpoint import (epoch_checkpoint_path, load_checkpoint, prune_step_checkpoints, rng_state,
                                      save_checkpoint, set_rng_state, step_checkpoint_path)
+from asr.training.augment import WaveAugment
 from asr.training.config import TrainConfig
 from asr.training.dataset import (CmvnStats, DataSet, collate, compute_utterance_features, make_batches,
                                   normalize, normalize_features, stats_of)
@@ -113,6 +114,8 @@ class Trainer:
         self.optimizer = make_optimizer(config, self.model.parameters())
         self.ctc = nn.CTCLoss(blank=0, reduction="sum", zero_infinity=True)
         self.spec_augment = SpecAugment.from_config(config) if config.spec_augment else None
+        self.wave_augment = WaveAugment.from_config(config, feature_spec.sample_frequency) \
+            if feature_spec is not None else None
         self.state = TrainState()
         self.log_records: list[dict[str, Any]] = []
         self.network = self.model
@@ -159,21 +162,23 @@ class Trainer:
 
     # ---------------------------------------------------------------- one step
     def _batch_features(self, indices: list[int], epoch: int, batch_index: int) -> list[np.ndarray]:
-        """Features of a batch; with speed perturbation or VTLP, recomputed from the audio with a speed factor
-        and a warp factor drawn per utterance."""
+        """Features of a batch; with speed perturbation, VTLP, noise or reverberation, recomputed from the audio
+        with a speed factor, a warp factor and the waveform augmentation drawn per utterance."""
         utts = [self.train_set.utterances[i] for i in indices]
-        factors, vtlp = self.config.speed_perturb, self.config.vtlp
-        if not factors and not vtlp:
+        factors, vtlp, augment = self.config.speed_perturb, self.config.vtlp, self.wave_augment
+        if not factors and not vtlp and augment is None:
             return [u.feats for u in utts]
         rng = np.random.default_rng([self.config.seed, epoch, batch_index, 1])
         feats = []
         for u in utts:
             factor = float(factors[rng.integers(len(factors))]) if factors else 1.0
             warp = float(rng.uniform(1.0 - vtlp, 1.0 + vtlp)) if vtlp else 1.0
-            if factor == 1.0 and warp == 1.0:
+            wave_augment = augment.draw(rng) if augment is not None else None
+            if factor == 1.0 and warp == 1.0 and wave_augment is None:
                 feats.append(u.feats)
                 continue
-            perturbed = compute_utterance_features(self.train_set.data_dir, u.key, self.feature_spec, factor, warp)
+            perturbed = compute_utterance_features(self.train_set.data_dir, u.key, self.feature_spec, factor, warp,
+                                                   wave_augment)
             stats = stats_of(self.cmvn_stats, u.key, self.train_set.data_dir.utt2spk)
             feats.append(normalize_features(perturbed, stats, self.config.norm_vars, self.config.cmvn))
         return feats

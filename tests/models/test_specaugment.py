@@ -43,3 +43,20 @@ def test_speed_perturbation_scales_duration_and_pitch():
     peak_hz = np.argmax(np.abs(np.fft.rfft(faster))) * rate / len(faster)
     assert abs(peak_hz - 440 * 1.1) < 2
     assert speed_perturb(tone, 1.0) is tone
+
+
+def test_time_warp_moves_one_point_and_keeps_the_ends_and_the_padding():
+    augment = SpecAugment(num_freq_masks=0, num_time_masks=0, time_warp=5)
+    ramp = torch.arange(40, dtype=torch.float32)[None, :, None].repeat(3, 1, 4)  # frame t holds the value t
+    lengths = torch.tensor([40, 30, 8])  # the last is too short to warp (needs > 2 x 5 + 1 frames)
+    warped = augment(ramp, lengths, torch.Generator().manual_seed(3))
+    for b, length in enumerate(lengths.tolist()):
+        values = warped[b, :length, 0]
+        assert torch.all(values[1:] >= values[:-1])  # still in time order: a warp, not a shuffle
+        assert abs(float(values[0])) <= 1.0 and abs(float(values[-1]) - (length - 1)) <= 1.0
+        assert torch.equal(warped[b, length:], ramp[b, length:])  # padding untouched
+    assert torch.equal(warped[2], ramp[2])
+    assert not torch.equal(warped[0], ramp[0])
+    assert torch.equal(augment(ramp, lengths, torch.Generator().manual_seed(3)), warped)  # reproducible
+    # with time_warp 0 nothing moves
+    assert torch.equal(SpecAugment(num_freq_masks=0, num_time_masks=0)(ramp, lengths, torch.Generator()), ramp)
