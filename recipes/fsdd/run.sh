@@ -32,7 +32,7 @@ epochs=               # default: conf/train.yaml
 synthetic_voices=0    # eSpeak NG voices whose synthetic digits join every training set (0: none); needs the demo
 #                       extra (pip install -e .[demo]) for espeakng-loader
 speed_perturb=        # e.g. "0.9 1.0 1.1": every training set becomes its speed-perturbed copies (asr data
-#                       perturb-speed, audio written under data/FOLD/train_sp/wav)
+#                       perturb-speed; the audio is written under data/FOLD/train/wav)
 pool_speechocean=     # a speechocean762 folder (wav.scp text utt2spk, e.g. ../shared/data/speechocean762-train):
 #                       its digit-string utterances join every training set
 train_opts=           # more `asr train` options, e.g. "--cmvn utterance" (an ablation)
@@ -41,7 +41,15 @@ train_jobs=1          # models trained at once (one torch thread each)
 num_threads=1
 resume=false        # true: continue the model's latest checkpoint instead of training afresh
 fsdd_url=https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.tar.gz
-help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, train, decode, summary)"
+help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, train, decode, summary)
+  --splits \"loso official\"     loso: one fold per speaker of --corpus-dir (--loso-speakers to choose), per-speaker
+                                 table and mean in exp/loso/summary_MODEL_NAME; speaker: --test-speakers held out
+  --dev none|speaker             held-out-speaker splits: fixed epochs and the last --average checkpoints, or one
+                                 training speaker as dev and the --average best checkpoints on it
+  --synthetic-voices N           pool N eSpeak NG voices' synthetic digits (needs: pip install -e .[demo])
+  --pool-speechocean DIR         pool the digit strings of another corpus: a speechocean762 folder (wav.scp text
+                                 utt2spk), e.g. ../shared/data/speechocean762-train
+  --speed-perturb \"0.9 1.0 1.1\"  train on speed-perturbed copies; --train-opts passes any other asr train option"
 
 . "$(dirname "$0")/../utils/parse_options.sh"
 . "$(dirname "$0")/../utils/path.sh"   # also enters --work-dir

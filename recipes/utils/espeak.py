@@ -37,7 +37,10 @@ SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), c
 
 def espeak_paths() -> tuple[Path, Path]:
     """The bundled shared library and voice-data folder of the `espeakng-loader` package."""
-    import espeakng_loader
+    try:
+        import espeakng_loader
+    except ImportError:
+        raise SystemExit("eSpeak NG is missing: install the demo extra (pip install -e '.[demo]')") from None
 
     return Path(espeakng_loader.get_library_path()), Path(espeakng_loader.get_data_path())
 
