@@ -115,3 +115,12 @@ class Espeak:
             _ctypes.dlclose(lib._handle)
         samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
         return samples, sample_rate
+
+
+def pad_with_noise(speech: np.ndarray, pads: tuple[int, int], snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """`speech` with pads[0] and pads[1] samples of silence before and after, and white noise `snr_db` below the
+    speech's power over all of it: int16 samples, clipped."""
+    wave = np.concatenate([np.zeros(pads[0]), speech, np.zeros(pads[1])])
+    noise_rms = np.sqrt(np.mean(speech**2)) / 10 ** (snr_db / 20)
+    wave += rng.normal(0.0, noise_rms, size=wave.size)
+    return np.clip(np.round(wave), -32768, 32767).astype(np.int16)

@@ -21,18 +21,18 @@ import random
 import re
 import shutil
 import sys
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile
 import yaml
-import zlib
 from scipy.signal import resample_poly
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "utils"))
-from espeak import Espeak, deterministic_variants  # noqa: E402
+from espeak import Espeak, deterministic_variants, pad_with_noise  # noqa: E402
 
 logger = logging.getLogger("synthesize_digits")
 
@@ -93,12 +93,9 @@ def render(espeak: Espeak, voice: str, digit: int, index: int, options: DigitOpt
     common = math.gcd(options.sample_frequency, sample_rate)
     speech = resample_poly(speech, options.sample_frequency // common, sample_rate // common)
     pads = (rng.uniform(0.0, options.max_pad_s, size=2) * options.sample_frequency).astype(int)
-    wave = np.concatenate([np.zeros(pads[0]), speech, np.zeros(pads[1])])
-    wave *= 10 ** (rng.uniform(-12.0, 3.0) / 20) * 8000.0 / max(np.abs(speech).max(), 1.0)
-    snr_db = rng.uniform(options.min_snr_db, options.max_snr_db)
-    noise_rms = np.sqrt(np.mean(wave[pads[0]:pads[0] + speech.size] ** 2)) / 10 ** (snr_db / 20)
-    wave += rng.normal(0.0, noise_rms, size=wave.size)
-    return np.clip(np.round(wave), -32768, 32767).astype(np.int16)
+    speech *= 10 ** (rng.uniform(-12.0, 3.0) / 20) * 8000.0 / max(np.abs(speech).max(), 1.0)  # a random level
+    return pad_with_noise(speech, (int(pads[0]), int(pads[1])), rng.uniform(options.min_snr_db, options.max_snr_db),
+                          rng)
 
 
 def synthesize_digits(out_dir: Path, options: DigitOptions) -> None:

@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "utils"))
-from espeak import Espeak  # noqa: E402
+from espeak import Espeak, pad_with_noise  # noqa: E402
 from grammar import sample_sentence  # noqa: E402
 
 logger = logging.getLogger("synthesize")
@@ -119,11 +119,8 @@ def render(espeak: Espeak, utt: Utterance, options: CorpusOptions, split_index: 
     speech = resample_poly(samples.astype(np.float64), options.sample_frequency // common, rate // common)
     rng = np.random.default_rng([options.seed, split_index, index])
     pads = rng.uniform(0.05, options.max_pad_s, size=2) * options.sample_frequency
-    wave = np.concatenate([np.zeros(int(pads[0])), speech, np.zeros(int(pads[1]))])
-    snr_db = rng.uniform(options.min_snr_db, options.max_snr_db)
-    noise_rms = np.sqrt(np.mean(speech**2)) / 10 ** (snr_db / 20)
-    wave += rng.normal(0.0, noise_rms, size=wave.size)
-    return np.clip(np.round(wave), -32768, 32767).astype(np.int16)
+    return pad_with_noise(speech, (int(pads[0]), int(pads[1])), rng.uniform(options.min_snr_db, options.max_snr_db),
+                          rng)
 
 
 def synthesize_corpus(out_dir: Path, options: CorpusOptions) -> None:
