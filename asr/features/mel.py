@@ -36,7 +36,7 @@ def vtln_warp_freq(freq: np.ndarray, vtln_low: float, vtln_high: float, low_freq
     return np.where((freq < low_freq) | (freq > high_freq), freq, warped)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=256)
 def mel_banks(num_bins: int, padded_window_size: int, sample_frequency: float, low_freq: float,
               high_freq: float, vtln_low: float = 100.0, vtln_high: float = -500.0,
               vtln_warp: float = 1.0) -> np.ndarray:
@@ -66,7 +66,7 @@ def mel_banks(num_bins: int, padded_window_size: int, sample_frequency: float, l
     return banks
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=256)
 def interleaved_mel_banks(num_bins: int, padded_window_size: int, sample_frequency: float, low_freq: float,
                           high_freq: float, vtln_low: float = 100.0, vtln_high: float = -500.0,
                           vtln_warp: float = 1.0) -> np.ndarray:

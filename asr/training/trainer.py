@@ -40,6 +40,7 @@ from asr.training.distributed import DistContext, all_reduce_sum, barrier, gathe
 logger = logging.getLogger(__name__)
 
 LOG_NAME = "log.jsonl"
+VTLP_STEP = 0.005  # VTLP warp factors lie on this grid, so the few dozen warped mel banks are computed once
 MODEL_NAME = "model.pt"
 
 
@@ -172,7 +173,7 @@ class Trainer:
         feats = []
         for u in utts:
             factor = float(factors[rng.integers(len(factors))]) if factors else 1.0
-            warp = float(rng.uniform(1.0 - vtlp, 1.0 + vtlp)) if vtlp else 1.0
+            warp = round(float(rng.uniform(1.0 - vtlp, 1.0 + vtlp)) / VTLP_STEP) * VTLP_STEP if vtlp else 1.0
             wave_augment = augment.draw(rng) if augment is not None else None
             if factor == 1.0 and warp == 1.0 and wave_augment is None:
                 feats.append(u.feats)
