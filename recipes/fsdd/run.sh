@@ -29,7 +29,7 @@ num_dev=200           # the official split's dev set: training utterances set as
 average=5             # epoch checkpoints averaged into model.pt (the last ones, or the best on a dev speaker)
 seed=0
 epochs=               # default: conf/train.yaml
-synthetic_voices=0    # eSpeak NG voices whose synthetic digits join every training set (0: none); needs the demo
+synthetic_voices=100  # eSpeak NG voices whose synthetic digits join every training set (0: none); needs the demo
 #                       extra (pip install -e .[demo]) for espeakng-loader
 speed_perturb=        # e.g. "0.9 1.0 1.1": every training set becomes its speed-perturbed copies (asr data
 #                       perturb-speed; the audio is written under data/FOLD/train/wav)
@@ -208,17 +208,18 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ] && [[ " $splits " == *" loso "* ]];
   summary=exp/loso/summary_$model_name
   log "stage 6: leave-one-speaker-out summary of $model_name into $summary"
   {
-    printf '%-12s %10s %10s\n' speaker greedy words
+    printf '%-12s %10s %10s %10s\n' speaker greedy words train_s
     for speaker in $loso_speakers; do
       decode=exp/loso/$speaker/$model_name
       require 5 "$decode/decode_test_greedy/wer" "$decode/decode_test_words/wer"
-      printf '%-12s %10s %10s\n' "$speaker" "$(error_rate "$decode/decode_test_greedy/wer")" \
-        "$(error_rate "$decode/decode_test_words/wer")"
+      printf '%-12s %10s %10s %10.0f\n' "$speaker" "$(error_rate "$decode/decode_test_greedy/wer")" \
+        "$(error_rate "$decode/decode_test_words/wer")" \
+        "$(tail -n 1 "$decode/log.jsonl" | sed -E 's/.*"elapsed_s": ([0-9.e+-]+).*/\1/')"
     done
   } | awk 'NR == 1 { print; next }
-           { print; n++; g += $2; w += $3; if ($3 > worst) worst = $3 }
-           END { printf "%-12s %10.2f %10.2f\n%-12s %10s %10.2f\n", "mean", g / n, w / n, "worst", "", worst }' \
-    > "$summary.tmp"
+           { print; n++; g += $2; w += $3; t += $4; if ($3 > worst) worst = $3 }
+           END { printf "%-12s %10.2f %10.2f %10.0f\n%-12s %10s %10.2f\n", "mean", g / n, w / n, t / n, "worst", "",
+                 worst }' > "$summary.tmp"
   mv "$summary.tmp" "$summary"
   cat "$summary" >&2
 fi
