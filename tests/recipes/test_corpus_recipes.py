@@ -36,8 +36,10 @@ def test_fsdd_prepare_and_features_both_splits(run_recipe, fsdd_dir: Path, tmp_p
     # the dataset's split: indices 0-4 of each speaker and digit are the test set (5 speakers x 10 digits x 5)
     assert len(official["test"].wav_scp) == 250
     assert all(int(utt.rsplit("_", 1)[1]) < 5 for utt in official["test"].wav_scp)
-    assert len(official["dev"].wav_scp) == 200 and len(official["train"].wav_scp) == 2050
+    # 200 set aside as dev; training pools the rest with the synthetic voices (100 voices x 10 digits x 2)
+    assert len(official["dev"].wav_scp) == 200 and len(official["train"].wav_scp) == 2050 + 2000
     assert not set(official["dev"].wav_scp) & set(official["train"].wav_scp)
+    assert not any(spk.startswith("syn") for spk in speakers(data / "official" / "dev"))
     # held-out speakers: the test speaker never trains; no dev set by default (fixed epochs, averaged)
     assert speakers(data / "speaker" / "test") == {"theo"}
     assert "theo" not in speakers(data / "speaker" / "train") and not (data / "speaker" / "dev").exists()
