@@ -344,12 +344,12 @@ def _speaker_stats(model: Any, data: Any, keys: list[str], raw_features: Callabl
         return None
     from tqdm import tqdm
 
-    from asr.training.dataset import speaker_cmvn_stats
+    from asr.features.cmvn import compute_cmvn_stats, speaker_cmvn_stats
 
     def readable() -> Iterator[tuple[str, np.ndarray]]:
         for key in tqdm(keys, desc="speaker CMVN stats", unit="utt", disable=not progress, leave=False):
             with skipped_into(failed, key):
-                yield key, raw_features(key)
+                yield key, compute_cmvn_stats(raw_features(key))
 
     return speaker_cmvn_stats(readable(), data.utt2spk)
 

@@ -8,7 +8,7 @@ Kaldi's compute-cmvn-stats/apply-cmvn read and write.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -41,6 +41,17 @@ def accumulate_cmvn_stats(feature_matrices: Iterable[np.ndarray]) -> np.ndarray:
     if total is None:
         raise AsrError("no features to accumulate CMVN stats from")
     return total
+
+
+def speaker_cmvn_stats(utterance_stats: Iterable[tuple[str, np.ndarray]], utt2spk: Mapping[str, str]
+                       ) -> dict[str, np.ndarray]:
+    """Kaldi's compute-cmvn-stats --spk2utt: per-utterance stats summed over each speaker's utterances (an
+    utterance with no speaker in utt2spk is its own)."""
+    by_speaker: dict[str, np.ndarray] = {}
+    for utt, stats in utterance_stats:
+        speaker = utt2spk.get(utt, utt)
+        by_speaker[speaker] = by_speaker[speaker] + stats if speaker in by_speaker else stats
+    return by_speaker
 
 
 def apply_cmvn(feats: np.ndarray, stats: np.ndarray, norm_vars: bool = False) -> np.ndarray:

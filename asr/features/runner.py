@@ -27,7 +27,7 @@ import numpy as np
 from asr.datadir import FEATS_CONF
 from asr.errors import AsrError, skipped_into
 from asr.features import compute_features, feature_dim
-from asr.features.cmvn import apply_cmvn, compute_cmvn_stats
+from asr.features.cmvn import apply_cmvn, compute_cmvn_stats, speaker_cmvn_stats
 from asr.features.config import FbankOptions, LibrosaMelOptions, MfccOptions, options_dict
 from asr.features.deltas import add_deltas
 from asr.features.files import ARCHIVE_FORMATS, SINGLE_FORMATS, ArchiveWriter, read_features, write_matrix
@@ -349,13 +349,11 @@ def compute_cmvn_data_dir(data_dir: str | os.PathLike, mode: str = "speaker",
     elif mode == "global":
         stats = {"global": sum(per_utt.values())}
     else:
-        stats = {}
-        for utt, value in per_utt.items():
-            speaker = data.utt2spk.get(utt)
-            if speaker is None:
-                raise AsrError(f"{Path(data_dir) / 'utt2spk'}: no speaker for utterance '{utt}' of feats.scp; "
-                               f"run asr data fix")
-            stats[speaker] = stats[speaker] + value if speaker in stats else value
+        missing = next((utt for utt in per_utt if utt not in data.utt2spk), None)
+        if missing is not None:
+            raise AsrError(f"{Path(data_dir) / 'utt2spk'}: no speaker for utterance '{missing}' of feats.scp; "
+                           f"run asr data fix")
+        stats = speaker_cmvn_stats(per_utt.items(), data.utt2spk)
     ark, scp = out / "cmvn.ark", out / "cmvn.scp"
     with ArkWriter(ark.absolute(), scp) as writer:
         for key in sorted(stats):

@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence, Union
 
 import numpy as np
 import torch
@@ -209,20 +209,6 @@ def normalize_features(feats: np.ndarray, stats: np.ndarray | None, norm_vars: b
 CmvnStats = Union[np.ndarray, Mapping[str, np.ndarray], None]  # global stats, stats per speaker, or none
 
 
-def speaker_cmvn_stats(features: Iterable[tuple[str, np.ndarray]], utt2spk: Mapping[str, str]
-                       ) -> dict[str, np.ndarray]:
-    """Kaldi's compute-cmvn-stats --spk2utt: stats summed over each speaker's utterances (an utterance with no
-    speaker in utt2spk is its own)."""
-    from asr.features.cmvn import compute_cmvn_stats
-
-    by_speaker: dict[str, np.ndarray] = {}
-    for key, feats in features:
-        speaker = utt2spk.get(key, key)
-        stats = compute_cmvn_stats(feats)
-        by_speaker[speaker] = by_speaker[speaker] + stats if speaker in by_speaker else stats
-    return by_speaker
-
-
 def stats_of(stats: CmvnStats, key: str, utt2spk: Mapping[str, str]) -> np.ndarray | None:
     """The stats that normalise utterance `key`: its speaker's when `stats` is per speaker, else `stats`."""
     if isinstance(stats, Mapping):
@@ -243,7 +229,9 @@ def cmvn_stats_of(utterances: Sequence[Utterance], cmvn: str, utt2spk: Mapping[s
     if cmvn == "global":
         return global_cmvn_stats(utterances)
     if cmvn == "speaker":
-        return speaker_cmvn_stats(((u.key, u.feats) for u in utterances), utt2spk)
+        from asr.features.cmvn import compute_cmvn_stats, speaker_cmvn_stats
+
+        return speaker_cmvn_stats(((u.key, compute_cmvn_stats(u.feats)) for u in utterances), utt2spk)
     return None
 
 
