@@ -5,7 +5,7 @@ PIP ?= $(PYTHON) -m pip
 .PHONY: install test test-all demo bench clean
 
 install:
-	$(PIP) install -q -e ".[dev,demo]"
+	$(PIP) install -q -e ".[dev,demo,english]"
 
 # Fast tests (what a developer runs after every change).
 test: install

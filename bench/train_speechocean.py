@@ -71,7 +71,9 @@ def main() -> None:
     subprocess.run(["bash", str(RECIPE / "run.sh"), "--corpus-dir", str(Path(args.corpus).absolute()), "--work-dir",
                     str(work), "--units", " ".join(args.units), "--bpe-vocab-size", str(args.bpe_vocab),
                     "--stop-stage", "4"], check=True, cwd=REPO, env=ENV)
-    train_dir, dev_dir, lm = work / "data/train", work / "data/dev", work / "data/local/lm/lm.arpa"
+    train_dir, dev_dir = work / "data/train", work / "data/dev"
+    lm_dir = work / "data/local/lm"
+    lm = lm_dir / f"{(lm_dir / 'lms').read_text().split()[-1]}.arpa"  # the recipe's last LM: the mixed one
 
     rows = []
     for units in args.units:

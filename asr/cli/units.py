@@ -26,24 +26,31 @@ def units() -> None:
 @click.option("--oov", type=click.Choice(["spell", "error"]), default=None,
               help="phone: words outside the CMU dictionary are spelled letter by letter, or stop with an error "
                    "[spell]; either way they are listed in lang/oov.txt.")
+@click.option("--words", "words_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="phone: more words for lexicon.txt (first field per line), e.g. an LM's vocabulary, so that "
+                   "the decoder can make them; the units do not change.")
 @click.argument("text", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("lang_dir", type=click.Path(file_okay=False, path_type=Path))
 def train(kind: str, vocab_size: int | None, model_type: str | None, no_stress: bool | None, oov: str | None,
-          text: Path, lang_dir: Path) -> None:
+          words_path: Path | None, text: Path, lang_dir: Path) -> None:
     """Train units on the transcripts in TEXT (a Kaldi `text` file: utterance id, then words) into LANG_DIR."""
     from asr.kaldi_io import read_kaldi_map
+    from asr.lm.ngram import read_word_list
     from asr.units import train_tokenizer
 
     given = {"vocab_size": vocab_size, "model_type": model_type, "oov": oov,
-             "stress": False if no_stress else None}
-    wrong = {"char": ["vocab_size", "model_type", "oov", "stress"], "phone": ["vocab_size", "model_type"],
-             "bpe": ["oov", "stress"]}[kind]
+             "stress": False if no_stress else None, "words": words_path}
+    wrong = {"char": ["vocab_size", "model_type", "oov", "stress", "words"], "phone": ["vocab_size", "model_type"],
+             "bpe": ["oov", "stress", "words"]}[kind]
     misplaced = [name for name in wrong if given[name] is not None]
     if misplaced:
         flags = ", ".join("--no-stress" if n == "stress" else "--" + n.replace("_", "-") for n in misplaced)
         raise AsrError(f"{flags} does not apply to --type {kind}; drop it")
-    transcripts = read_kaldi_map(text, is_text=True)
-    tokenizer = train_tokenizer(kind, transcripts.values(), {k: v for k, v in given.items() if v is not None})
+    texts = list(read_kaldi_map(text, is_text=True).values())
+    if words_path is not None:
+        texts += read_word_list(words_path)  # each word once, as a one-word text
+    options = {k: v for k, v in given.items() if v is not None and k != "words"}
+    tokenizer = train_tokenizer(kind, texts, options)
     tokenizer.save(lang_dir)
 
 

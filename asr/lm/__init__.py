@@ -6,7 +6,7 @@ state API `lm.begin_state()`, `lm.score(state, word) -> (log10p, new_state)`, `l
 
 from asr.lm.arpa import read_arpa, write_arpa
 from asr.lm.model import BOS, EOS, LOG10_ZERO, UNK, NgramLM, PerplexityReport
-from asr.lm.ngram import SMOOTHINGS, build_vocabulary, count_ngrams, train_ngram
+from asr.lm.ngram import SMOOTHINGS, build_vocabulary, count_ngrams, estimate_ngram, read_counts, train_ngram
 
 __all__ = ["BOS", "EOS", "LOG10_ZERO", "UNK", "NgramLM", "PerplexityReport", "SMOOTHINGS", "build_vocabulary",
-           "count_ngrams", "read_arpa", "train_ngram", "write_arpa"]
+           "count_ngrams", "estimate_ngram", "read_arpa", "read_counts", "train_ngram", "write_arpa"]

@@ -15,6 +15,10 @@ Smoothing methods:
   that do not start with `<s>` are never a full history, so their stored N-grams (kept only as prefixes and
   suffixes that the ARPA format requires) carry the uniform 1/V and back off to it unchanged. For order 1 the
   unigrams are (c(w)+k)/(N+kV) with N the number of tokens after `<s>`.
+* `witten_bell`: interpolated Witten-Bell (SRILM's `-wbdiscount -interpolate`, nltk's `WittenBellInterpolated`):
+  P(w | h) = (c(h, w) + T(h) P(w | h')) / (c(h) + T(h)) with T(h) the number of distinct words seen after h and h'
+  the history without its first word; unigrams are interpolated with the uniform distribution over the vocabulary
+  without `<s>`. It needs no counts-of-counts, so it suits count lists that keep only frequent N-grams.
 * `kneser_ney`: interpolated modified Kneser-Ney (Chen & Goodman 1998) with three discounts D1, D2, D3+ per
   order estimated from counts-of-counts, continuation counts for lower orders (raw counts for N-grams starting
   with `<s>`, which cannot be extended to the left), and the unigrams interpolated with the uniform distribution
@@ -26,6 +30,11 @@ Count cutoffs (KenLM's `--prune` semantics): `cutoffs[i]` removes (i+1)-grams se
 (the last value repeats for higher orders; unigrams cannot be cut, use `min_count`). An N-gram that is a prefix
 or suffix of a kept longer one is kept. The probability mass of removed N-grams goes to the back-off weight,
 so every distribution still sums to one.
+
+Counts instead of text (`estimate_ngram`, `read_counts`; SRILM's `ngram-count -read`): published N-gram count
+lists keep only frequent N-grams, so a history's total c(h) is taken as the larger of its listed continuations'
+sum and its own count one order down; the difference is treated like pruned mass and goes to the back-off weight.
+For counts of a text the two are equal and the model is exactly the one trained on the text.
 """
 
 from __future__ import annotations
@@ -41,7 +50,7 @@ from asr.lm.model import BOS, EOS, LOG10_ZERO, UNK, Ngram, NgramLM, backoff_log1
 
 logger = logging.getLogger(__name__)
 
-SMOOTHINGS = ("laplace", "add_k", "kneser_ney")
+SMOOTHINGS = ("laplace", "add_k", "witten_bell", "kneser_ney")
 RESERVED = (BOS, EOS)
 DISCOUNT_FALLBACK = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback
 
@@ -54,27 +63,71 @@ def check_sentence(words: Sequence[str], location: str) -> None:
                            f"{BOS} and {EOS} automatically, remove it")
 
 
-def build_vocabulary(sentences: Sequence[Sequence[str]], *, vocab: Iterable[str] | None = None,
-                     max_vocab: int | None = None, min_count: int = 1) -> set[str]:
-    """The model vocabulary: the given word list, or the training words seen `min_count` times or more, the
-    `max_vocab` most frequent of them (ties broken alphabetically); always with `<s>`, `</s>`, `<unk>`."""
+def build_vocabulary(word_counts: Counter, *, vocab: Iterable[str] | None = None, max_vocab: int | None = None,
+                     min_count: float = 1) -> set[str]:
+    """The model vocabulary: the given word list, or the words counted `min_count` times or more, the `max_vocab`
+    most frequent of them (ties broken alphabetically); always with `<s>`, `</s>`, `<unk>`."""
     if vocab is not None:
         words = set(vocab)
     else:
-        counts = Counter(w for s in sentences for w in s)
-        counts.pop(UNK, None)
-        ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+        ranked = sorted((w for w, c in word_counts.items() if c >= min_count and w not in (BOS, EOS, UNK)),
+                        key=lambda w: (-word_counts[w], w))
         words = set(ranked[:max_vocab] if max_vocab is not None else ranked)
     return words | {BOS, EOS, UNK}
 
 
-def count_ngrams(sentences: Iterable[Sequence[str]], order: int, vocab: set[str]) -> list[Counter]:
-    """counts[n-1][ngram] for n = 1..order over `<s> w1 .. wn </s>`, out-of-vocabulary words as `<unk>`."""
+def count_ngrams(sentences: Iterable[Sequence[str]], order: int) -> list[Counter]:
+    """counts[n-1][ngram] for n = 1..order over `<s> w1 .. wn </s>`."""
     counts: list[Counter] = [Counter() for _ in range(order)]
     for words in sentences:
-        padded = [BOS] + [w if w in vocab else UNK for w in words] + [EOS]
+        padded = [BOS, *words, EOS]
         for n in range(1, order + 1):
             counts[n - 1].update(zip(*(padded[i:] for i in range(n))))
+    return counts
+
+
+def map_to_vocabulary(counts: list[Counter], vocab: set[str]) -> list[Counter]:
+    """The same counts with every word outside `vocab` replaced by `<unk>` (N-grams that become equal add up)."""
+    mapped: list[Counter] = []
+    for level in counts:
+        out: Counter = Counter()
+        for g, c in level.items():
+            out[g if vocab.issuperset(g) else tuple(w if w in vocab else UNK for w in g)] += c
+        mapped.append(out)
+    return mapped
+
+
+def read_counts(path: str | os.PathLike, order: int | None = None) -> list[Counter]:
+    """An N-gram count file (SRILM's `ngram-count -read` format: `w1 .. wN count` per line, any N, integer or
+    decimal counts) -> counts[n-1]; N-grams longer than `order` are skipped, repeated lines add up."""
+    counts: list[Counter] = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                fields = line.split()
+                if not fields:
+                    continue
+                try:
+                    count = float(fields[-1])
+                except ValueError:
+                    count = math.nan
+                if len(fields) < 2 or not count >= 0 or math.isinf(count):
+                    raise AsrError(f"{where(path, number)}: expected `w1 .. wN count` with a count >= 0, got "
+                                   f"{line.strip()[:80]!r}; fix or delete the line")
+                n = len(fields) - 1
+                if order is not None and n > order:
+                    continue
+                while len(counts) < n:
+                    counts.append(Counter())
+                counts[n - 1][tuple(fields[:-1])] += int(count) if count.is_integer() else count
+    except FileNotFoundError:
+        raise AsrError(f"{path}: no such count file") from None
+    except UnicodeDecodeError as e:
+        raise AsrError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except IsADirectoryError:
+        raise AsrError(f"{path}: is a directory, expected a count file") from None
+    if not counts or not counts[0]:
+        raise AsrError(f"{path}: no unigram counts (lines `word count`); the vocabulary is built from them")
     return counts
 
 
@@ -163,6 +216,50 @@ def kneser_ney_discounts(adjusted: Counter, n: int) -> tuple[float, float, float
     return DISCOUNT_FALLBACK
 
 
+def _history_totals(counts: list[Counter], level: Counter, n: int) -> dict[Ngram, float]:
+    """c(h) for the histories of order-n N-grams: the listed continuations' sum, or the history's own count one
+    order down when that is larger (a count list that kept only frequent N-grams)."""
+    total: dict[Ngram, float] = defaultdict(float)
+    for g, c in level.items():
+        total[g[:-1]] += c
+    if n > 1:
+        for h in total:
+            total[h] = max(total[h], counts[n - 2].get(h, 0))
+    return total
+
+
+def _witten_bell_model(counts: list[Counter], kept: list[set[Ngram]],
+                       vocab: set[str]) -> tuple[dict[Ngram, float], dict[Ngram, float]]:
+    """Interpolated Witten-Bell as an ARPA back-off model (bow = interpolation weight plus pruned mass)."""
+    probs: dict[Ngram, float] = {}
+    bows: dict[Ngram, float] = {}
+    for n in range(1, len(counts) + 1):
+        level = counts[n - 1] if n > 1 else Counter({g: c for g, c in counts[0].items() if g != (BOS,)})
+        total = _history_totals(counts, level, n)
+        types: Counter = Counter(g[:-1] for g, c in level.items() if c > 0)
+        kept_mass: dict[Ngram, float] = defaultdict(float)
+        for g in kept[n - 1]:
+            kept_mass[g[:-1]] += level.get(g, 0)
+        # gamma(h): the share of P(. | h) given to the lower order: T(h), plus what the list left out
+        gamma = {h: (types[h] + total[h] - kept_mass[h]) / (total[h] + types[h]) for h in total if total[h] > 0}
+        if n == 1:
+            denominator = total[()] + types[()]
+            uniform = gamma.get((), 1.0) / (len(vocab) - 1)  # over the vocabulary without <s>
+            for w in vocab:
+                probs[(w,)] = _log10(level.get((w,), 0) / denominator + uniform) if w != BOS else LOG10_ZERO
+            continue
+        for h, g_h in gamma.items():
+            if h in kept[n - 2]:
+                bows[h] = _log10(g_h)
+        for g in kept[n - 1]:
+            h = g[:-1]
+            if h not in gamma:
+                continue  # a zero-count N-gram under a history never seen: nothing to estimate
+            lower = 10.0 ** backoff_log10_prob(probs, bows, g[-1], h[1:])
+            probs[g] = _log10(level.get(g, 0) / (total[h] + types[h]) + gamma[h] * lower)
+    return probs, bows
+
+
 def _kneser_ney_model(counts: list[Counter], kept: list[set[Ngram]],
                       vocab: set[str]) -> tuple[dict[Ngram, float], dict[Ngram, float]]:
     """Interpolated modified Kneser-Ney as an ARPA back-off model (bow = interpolation weight)."""
@@ -209,33 +306,46 @@ def _kneser_ney_model(counts: list[Counter], kept: list[set[Ngram]],
 
 def train_ngram(sentences: Iterable[Sequence[str]], order: int = 3, smoothing: str = "laplace", *,
                 k: float = 1.0, cutoffs: Sequence[int] | None = None, vocab: Iterable[str] | None = None,
-                max_vocab: int | None = None, min_count: int = 1) -> NgramLM:
+                max_vocab: int | None = None, min_count: float = 1) -> NgramLM:
     """Count N-grams in `sentences` (lists of words, without `<s>`/`</s>`) and smooth them into an `NgramLM`.
 
     `k` is the add-k constant (`smoothing="add_k"`; laplace is k=1); `cutoffs`, `vocab`, `max_vocab` and
     `min_count` are described in the module docstring and `build_vocabulary`.
     """
+    sentences = [list(s) for s in sentences]
+    for i, s in enumerate(sentences, 1):
+        check_sentence(s, f"sentence {i}")
+    if not sentences:
+        raise AsrError("no training sentences: the text is empty")
+    lm = estimate_ngram(count_ngrams(sentences, max(order, 1)), order, smoothing, k=k, cutoffs=cutoffs,
+                        vocab=vocab, max_vocab=max_vocab, min_count=min_count)
+    logger.info("trained %s %d-gram model on %d sentences: %s", smoothing, order, len(sentences), lm)
+    return lm
+
+
+def estimate_ngram(counts: list[Counter], order: int = 3, smoothing: str = "laplace", *, k: float = 1.0,
+                   cutoffs: Sequence[int] | None = None, vocab: Iterable[str] | None = None,
+                   max_vocab: int | None = None, min_count: float = 1) -> NgramLM:
+    """Smooth N-gram counts (`counts[n-1]`: from `count_ngrams` or `read_counts`) into an `NgramLM` of at most
+    `order` (fewer when the counts stop earlier). The vocabulary is built from the unigram counts; words outside
+    it are counted as `<unk>`. Options as in `train_ngram`."""
     if smoothing not in SMOOTHINGS:
         raise AsrError(f"unknown smoothing {smoothing!r}; choose one of {', '.join(SMOOTHINGS)}")
     if order < 1:
         raise AsrError(f"order {order}: an N-gram model needs order >= 1")
     if smoothing == "add_k" and not k > 0:
         raise AsrError(f"k={k}: add-k smoothing needs k > 0")
-    sentences = [list(s) for s in sentences]
-    for i, s in enumerate(sentences, 1):
-        check_sentence(s, f"sentence {i}")
-    if not sentences:
-        raise AsrError("no training sentences: the text is empty")
-    words = build_vocabulary(sentences, vocab=vocab, max_vocab=max_vocab, min_count=min_count)
-    counts = count_ngrams(sentences, order, words)
-    kept = prune_ngrams(counts, _expand_cutoffs(cutoffs, order))
+    word_counts = Counter({g[0]: c for g, c in counts[0].items()}) if counts else Counter()
+    words = build_vocabulary(word_counts, vocab=vocab, max_vocab=max_vocab, min_count=min_count)
+    counts = map_to_vocabulary(counts[:order], words)
+    kept = prune_ngrams(counts, _expand_cutoffs(cutoffs, len(counts)))
     if smoothing == "kneser_ney":
         probs, bows = _kneser_ney_model(counts, kept, words)
+    elif smoothing == "witten_bell":
+        probs, bows = _witten_bell_model(counts, kept, words)
     else:
         probs, bows = _add_k_model(counts, kept, words, 1.0 if smoothing == "laplace" else k)
-    lm = NgramLM(probs, bows, order)
-    logger.info("trained %s %d-gram model on %d sentences: %s", smoothing, order, len(sentences), lm)
-    return lm
+    return NgramLM(probs, bows, len(counts))
 
 
 def read_sentences(path: str | os.PathLike, *, has_ids: bool = True) -> list[list[str]]:

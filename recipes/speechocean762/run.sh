@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # speechocean762: English sentences read by 250 Mandarin-speaking learners (OpenSLR 101), 16 kHz.
 # A dev set of held-out speakers from the training half; character, phone (CMU dictionary) and BPE models;
-# a word LM from the training text (plus --lm-extra-text); WER and the LM's OOV rate side by side.
+# a word LM from the training text (plus --lm-extra-text), and that LM mixed with a general English bigram LM
+# from published word and bigram counts (--english-words; needs `pip install 'asr[english]'`); WER and each LM's
+# OOV rate side by side.
 #
 #   bash recipes/speechocean762/run.sh --corpus-dir ../shared/data/speechocean762-train   # the training half
 #   bash recipes/speechocean762/run.sh                      # download the corpus (both halves) from OpenSLR
 #   bash recipes/speechocean762/run.sh --units "char bpe" --stage 4
 #
 # Stages: 0 download  1 prepare (train / dev = --num-dev-speakers held out / test when present)
-#         2 features  3 LM text + word LM, OOV rates  4 units  5 train one crnn per unit type
-#         6 decode without and with the LM, score, summary table
+#         2 features  3 word LMs (text, english, mix), OOV rates  4 units  5 train one crnn per unit type
+#         6 decode without and with each LM, score, summary table
 set -euo pipefail
 
 stage=0
@@ -23,6 +25,8 @@ bpe_vocab_size=150
 lm_order=3
 lm_smoothing=kneser_ney
 lm_extra_text=         # more LM text: one sentence a line, upper case like the transcripts
+english_words=20000    # general English LM over this many frequent CMU-dictionary words, mixed with the text LM
+                       # (weights tuned on dev); 0: the text LM only. Needs symspellpy: pip install 'asr[english]'
 seed=0
 epochs=                # default: conf/train.yaml
 num_threads=1
@@ -75,16 +79,30 @@ fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
   log "stage 3: word $lm_order-gram LM ($lm_smoothing) from the training text${lm_extra_text:+ and $lm_extra_text}"
-  require 1 data/train/text
+  require 1 data/train/text data/dev/text
   mkdir -p data/local/lm
   # the LM corpus in Kaldi text form (extra lines get ids), also the word list the phone lexicon covers
   {
     cat data/train/text
     if [ -n "$lm_extra_text" ]; then awk '{ printf "extra-%08d %s\n", NR, $0 }' "$lm_extra_text"; fi
   } > data/local/lm/text
-  asr lm train --order "$lm_order" --smoothing "$lm_smoothing" data/local/lm/text data/local/lm/lm.arpa
-  for part in $(eval_sets); do
-    asr lm ppl --lm data/local/lm/lm.arpa "data/$part/text" | tee "data/local/lm/ppl_$part"
+  asr lm train --order "$lm_order" --smoothing "$lm_smoothing" data/local/lm/text data/local/lm/text.arpa
+  lms=text
+  rm -f data/local/lm/english.words
+  if [ "$english_words" -gt 0 ]; then
+    log "stage 3: English bigram LM over $english_words words, mixed with the text LM (weights tuned on data/dev)"
+    "$PYTHON" "$ASR_ROOT/recipes/utils/english_counts.py" --vocab-size "$english_words" --pronounceable \
+      --words data/local/lm/english.words data/local/lm/english.counts
+    asr lm train --counts --order 2 --smoothing witten_bell data/local/lm/english.counts data/local/lm/english.arpa
+    asr lm mix --lm data/local/lm/text.arpa --lm data/local/lm/english.arpa --tune-text data/dev/text \
+      data/local/lm/mix.arpa | tee data/local/lm/mix.weights
+    lms="text mix"
+  fi
+  echo "$lms" > data/local/lm/lms
+  for lm in $lms; do
+    for part in $(eval_sets); do
+      asr lm ppl --lm "data/local/lm/$lm.arpa" "data/$part/text" | tee "data/local/lm/ppl_${lm}_$part"
+    done
   done
 fi
 
@@ -95,7 +113,9 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     case $unit in
       char) asr units train --type char data/train/text data/lang_char ;;
       # the lexicon covers every LM word, so that the phone model can decode to all of them
-      phone) asr units train --type phone --no-stress data/local/lm/text data/lang_phone ;;
+      phone) asr units train --type phone --no-stress \
+               $([ -f data/local/lm/english.words ] && echo --words data/local/lm/english.words) \
+               data/local/lm/text data/lang_phone ;;
       bpe) asr units train --type bpe --vocab-size "$bpe_vocab_size" data/train/text data/lang_bpe ;;
       *) log "error: unknown unit type '$unit' (char, phone or bpe)"; exit 1 ;;
     esac
@@ -114,7 +134,7 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
-  require 3 data/local/lm/lm.arpa
+  require 3 data/local/lm/lms
   summary=exp/summary.txt
   mkdir -p exp
   printf '%-6s %-5s %-4s %7s %7s %7s\n' units set lm WER% CER% LM-OOV% > "$summary.tmp"
@@ -123,14 +143,16 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
     require 5 "$model/model.pt"
     for part in $(eval_sets); do
       require 2 "data/$part/feats.scp"
-      log "stage 6: decode data/$part with $model, without and with the LM"
+      log "stage 6: decode data/$part with $model, without an LM and with each of: $(cat data/local/lm/lms)"
       decode_and_score "$model" "data/$part" "$model/decode_$part" "$conf/decode.yaml" "$nj"
-      decode_and_score "$model" "data/$part" "$model/decode_${part}_lm" "$conf/decode.yaml" "$nj" \
-        data/local/lm/lm.arpa
-      oov=$(sed -n 's/.*(\([0-9.]*\)%).*/\1/p' "data/local/lm/ppl_$part")
-      for dir in "$model/decode_$part" "$model/decode_${part}_lm"; do
-        printf '%-6s %-5s %-4s %7s %7s %7s\n' "$unit" "$part" "$(case $dir in *_lm) echo yes ;; *) echo no ;; esac)" \
-          "$(error_rate "$dir/wer")" "$(error_rate "$dir/cer")" "$oov" >> "$summary.tmp"
+      printf '%-6s %-5s %-4s %7s %7s %7s\n' "$unit" "$part" no "$(error_rate "$model/decode_$part/wer")" \
+        "$(error_rate "$model/decode_$part/cer")" - >> "$summary.tmp"
+      for lm in $(cat data/local/lm/lms); do
+        dir=$model/decode_${part}_$lm
+        decode_and_score "$model" "data/$part" "$dir" "$conf/decode.yaml" "$nj" "data/local/lm/$lm.arpa"
+        oov=$(sed -n 's/.*(\([0-9.]*\)%).*/\1/p' "data/local/lm/ppl_${lm}_$part")
+        printf '%-6s %-5s %-4s %7s %7s %7s\n' "$unit" "$part" "$lm" "$(error_rate "$dir/wer")" \
+          "$(error_rate "$dir/cer")" "$oov" >> "$summary.tmp"
       done
     done
   done

@@ -57,3 +57,24 @@ def test_errors_are_one_line(tmp_path: Path, capsys):
     assert "no \\data\\" in capsys.readouterr().err
     assert run(["lm", "train", "--cutoffs", "0,x", str(text), str(tmp_path / "lm.arpa")]) == 1
     assert "--cutoffs" in capsys.readouterr().err
+
+
+def test_counts_and_mix(split_text, tmp_path: Path, capsys):
+    """A general model from a count file, mixed with the in-domain one with weights tuned on held-out text."""
+    train, test = split_text
+    counts = tmp_path / "general.counts"
+    counts.write_text("THE 1000\nA 500\nDOG 50\nRAN 40\nTHE DOG 30\nDOG RAN 20\n")
+    general, domain, mixed = tmp_path / "general.arpa", tmp_path / "domain.arpa", tmp_path / "mixed.arpa"
+    assert run(["lm", "train", "--counts", "--smoothing", "witten_bell", str(counts), str(general)]) == 0
+    assert read_arpa(general).order == 2 and "DOG" in read_arpa(general).vocab
+    assert run(["lm", "train", "--smoothing", "kneser_ney", str(train), str(domain)]) == 0
+    capsys.readouterr()
+    assert run(["lm", "mix", "--lm", str(domain), "--lm", str(general), "--tune-text", str(test), str(mixed)]) == 0
+    weights = [float(w) for w in capsys.readouterr().out.split("weights:")[1].split()]
+    assert weights[0] > weights[1] and sum(weights) == pytest.approx(1.0, abs=1e-3)
+    assert read_arpa(mixed).vocab == read_arpa(domain).vocab | read_arpa(general).vocab
+    assert run(["lm", "mix", "--lm", str(domain), "--lm", str(general), "--weights", "0.9,0.2", str(mixed)]) == 1
+    assert "sum to 1" in capsys.readouterr().err
+    counts.write_text("THE 1000\nTHE DOG thirty\n")
+    assert run(["lm", "train", "--counts", str(counts), str(general)]) == 1
+    assert f"{counts}:2" in capsys.readouterr().err

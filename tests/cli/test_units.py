@@ -59,6 +59,20 @@ def test_option_of_another_unit_type_is_an_error(tmp_path, text_file, capsys):
     assert not (tmp_path / "lang").exists()
 
 
+def test_words_extend_the_phone_lexicon(tmp_path, text_file, capsys):
+    words = tmp_path / "words.txt"
+    words.write_text("HUNDRED\nTHOUSAND 7\n", encoding="utf-8")
+    lang = tmp_path / "lang"
+    assert run(["units", "train", "--type", "phone", "--no-stress", "--words", str(words), str(text_file),
+                str(lang)], capsys)[0] == 0
+    lexicon = (lang / "lexicon.txt").read_text(encoding="utf-8").splitlines()
+    assert "HUNDRED HH AH N D R AH D" in lexicon and any(line.startswith("THOUSAND ") for line in lexicon)
+    assert any(line.startswith("ZERO ") for line in lexicon)
+    code, _, err = run(["units", "train", "--type", "char", "--words", str(words), str(text_file),
+                        str(tmp_path / "lang_char")], capsys)
+    assert code == 1 and "--words does not apply to --type char" in err
+
+
 def test_crlf_text_names_file_and_line(tmp_path, capsys):
     text = tmp_path / "text"
     text.write_bytes(b"u1 A B\nu2 C D\r\n")

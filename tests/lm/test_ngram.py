@@ -60,7 +60,7 @@ def test_add_k_equals_nltk(train_heldout, order, smoothing, k):
     assert checked > 1000
 
 
-@pytest.mark.parametrize("smoothing", ["laplace", "add_k", "kneser_ney"])
+@pytest.mark.parametrize("smoothing", ["laplace", "add_k", "witten_bell", "kneser_ney"])
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_every_context_sums_to_one(transcripts, smoothing, order):
     lm = train_ngram(transcripts[:120], order, smoothing, k=0.5)
@@ -139,8 +139,69 @@ def test_bad_options_and_reserved_tokens():
     with pytest.raises(AsrError, match="reserved token <s>"):
         train_ngram([["a", "<s>", "b"]])
     with pytest.raises(AsrError, match="unknown smoothing"):
-        train_ngram([["a"]], smoothing="witten_bell")
+        train_ngram([["a"]], smoothing="good_turing")
     with pytest.raises(AsrError, match="k > 0"):
         train_ngram([["a"]], smoothing="add_k", k=0)
     with pytest.raises(AsrError, match="empty"):
         train_ngram([])
+
+
+def test_witten_bell_bigram_by_hand():
+    lm = train_ngram([["a", "b"], ["a", "b"], ["b", "a"]], 2, "witten_bell")
+    # Unigrams (no <s>): a 3, b 3, </s> 3 -> N = 9, T = 3 types; gamma 3/12 spread over {a, b, </s>, <unk>}.
+    uni = {"a": 3 / 12 + 0.25 / 4, "b": 3 / 12 + 0.25 / 4, EOS: 3 / 12 + 0.25 / 4, UNK: 0.25 / 4}
+    for w, p in uni.items():
+        assert 10 ** lm.log10_prob(w) == pytest.approx(p, rel=1e-12)
+    # After "a": b 2, </s> 1 -> c = 3, T = 2: P(w | a) = (c(a, w) + 2 P(w)) / 5.
+    assert 10 ** lm.log10_prob("b", ("a",)) == pytest.approx((2 + 2 * uni["b"]) / 5, rel=1e-12)
+    assert 10 ** lm.log10_prob("a", ("a",)) == pytest.approx(2 * uni["a"] / 5, rel=1e-12)
+
+
+def write_counts(path, counts) -> None:
+    path.write_text("".join(f"{' '.join(g)}\t{c}\n" for level in counts for g, c in level.items()))
+
+
+@pytest.mark.parametrize("smoothing", ["laplace", "witten_bell", "kneser_ney"])
+def test_counts_of_a_text_give_the_text_model(transcripts, tmp_path, smoothing):
+    """`ngram-count -write` then `-read`: the count file of a text trains exactly the text's model."""
+    from asr.lm import count_ngrams, estimate_ngram, read_counts
+
+    text = transcripts[:300]
+    path = tmp_path / "counts"
+    write_counts(path, count_ngrams(text, 3))
+    from_counts = estimate_ngram(read_counts(path), 3, smoothing, cutoffs=[0, 1])
+    from_text = train_ngram(text, 3, smoothing, cutoffs=[0, 1])
+    assert from_counts.probs.keys() == from_text.probs.keys()
+    for g, p in from_text.probs.items():
+        assert from_counts.probs[g] == pytest.approx(p, abs=1e-9)
+    assert from_counts.bows == pytest.approx(from_text.bows, abs=1e-9)
+
+
+def test_truncated_count_list_backs_off_with_the_left_out_mass(tmp_path):
+    """A list of frequent bigrams only: what `a`'s count leaves unlisted goes to its back-off weight."""
+    from asr.lm import estimate_ngram, read_counts
+
+    path = tmp_path / "counts"
+    path.write_text("a 10\nb 5\nc 5\na b 4\n")
+    lm = estimate_ngram(read_counts(path), 2, "witten_bell")
+    # c(a) = 10 of which 4 listed, T = 1: gamma = (1 + 6) / 11, P(b | a) = 4 / 11 + gamma P(b)
+    gamma = 7 / 11
+    p_b = 10 ** lm.log10_prob("b")
+    assert 10 ** lm.log10_prob("b", ("a",)) == pytest.approx(4 / 11 + gamma * p_b, rel=1e-12)
+    assert 10 ** lm.log10_prob("c", ("a",)) == pytest.approx(gamma * 10 ** lm.log10_prob("c"), rel=1e-12)
+    np.testing.assert_allclose(context_sums(lm), 1.0, atol=1e-9)
+    # Words outside --vocab pool into <unk>; the order stops where the counts stop.
+    small = estimate_ngram(read_counts(path), 3, "witten_bell", vocab=["a", "b"])
+    assert small.order == 2 and small.vocab == {"a", "b", BOS, EOS, UNK}
+
+
+def test_count_file_errors_name_the_line(tmp_path):
+    from asr.lm import read_counts
+
+    path = tmp_path / "counts"
+    path.write_text("a 10\na b many\n")
+    with pytest.raises(AsrError, match=f"{path}:2: expected `w1 .. wN count`"):
+        read_counts(path)
+    path.write_text("a b 3\n")
+    with pytest.raises(AsrError, match="no unigram counts"):
+        read_counts(path)
