@@ -9,6 +9,10 @@ import numpy as np
 from asr.features.config import FrameOptions, SpectrogramOptions
 from asr.features.framing import FLOAT32_EPSILON, num_frames, windowed_blocks
 
+# numpy 2 can write the rfft into the reused block; numpy 1.26 (what pip picks beside numpy<2 pins) cannot, and
+# copies it there instead (bench/features.py measures the cost).
+RFFT_HAS_OUT = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
 
 def squared_part_blocks(signal: np.ndarray, opts: FrameOptions, *, raw_energy: bool | None,
                         energy_floor: float = 0.0) -> Iterator[tuple[slice, np.ndarray, np.ndarray | None]]:
@@ -23,7 +27,10 @@ def squared_part_blocks(signal: np.ndarray, opts: FrameOptions, *, raw_energy: b
         if spectrum is None:
             spectrum = np.empty((len(buffer), buffer.shape[1] // 2 + 1), dtype=np.complex128)
         block = spectrum[:len(buffer)]
-        np.fft.rfft(buffer, axis=1, out=block)
+        if RFFT_HAS_OUT:
+            np.fft.rfft(buffer, axis=1, out=block)
+        else:
+            block[...] = np.fft.rfft(buffer, axis=1)
         pairs = block.view(np.float64)
         yield rows, np.multiply(pairs, pairs, out=pairs), log_energy
 

@@ -79,7 +79,7 @@ def learning_rate(config: TrainConfig, step: int, epoch_progress: float) -> floa
 
 
 def _seed_for(*parts: int) -> int:
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, dtype=np.uint64)[0] >> 1)
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, dtype=np.uint64)[0]) >> 1
 
 
 @dataclass
