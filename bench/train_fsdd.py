@@ -86,7 +86,7 @@ def evaluate(model_dir: Path, test_dir: Path) -> dict:
     """Greedy WER/CER of the model directory's model.pt on `test_dir` (features as recorded in the model)."""
     from asr.decoding import greedy_search
     from asr.scoring import score_texts
-    from asr.training import load_model_dir
+    from asr.modeldir import load_model_dir
     from asr.training.dataset import FeatureSpec, load_dataset
 
     model = load_model_dir(model_dir)

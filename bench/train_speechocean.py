@@ -65,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from asr.models import count_parameters
-    from asr.training import load_model_dir
+    from asr.modeldir import load_model_dir
 
     work = Path(args.work).absolute()
     subprocess.run(["bash", str(RECIPE / "run.sh"), "--corpus-dir", str(Path(args.corpus).absolute()), "--work-dir",

@@ -40,3 +40,13 @@ def fsdd_dir() -> Path:
 def speechocean_dir() -> Path:
     """The speechocean762 training half (16 kHz FLAC with Kaldi lists)."""
     return shared_corpus(SPEECHOCEAN)
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """(train_dir, valid_dir, lang_dir, feature_config) of synthetic_corpus.py's tiny learnable corpus."""
+    from synthetic_corpus import write_corpus
+
+    root = tmp_path_factory.mktemp("corpus")
+    train, valid, lang = write_corpus(root)
+    return train, valid, lang, root / "mfcc.conf"

@@ -25,7 +25,7 @@ from asr.features.mel import inverse_mel_scale, mel_scale
 from asr.models import build_model
 from asr.training.config import TrainConfig
 from asr.training.dataset import FeatureSpec
-from asr.training.modeldir import MODEL_FILE, write_model_dir
+from asr.modeldir import MODEL_FILE, write_model_dir
 from asr.units import train_tokenizer
 
 RATE = 8000

@@ -1,4 +1,4 @@
-"""`asr decode`: option parsing only; the work is in asr.decode.
+"""`asr decode`: option parsing only; the work is in asr.inference.decode.
 
 Every DecodeOptions field (the search) and the InferenceConfig fields that apply to a data directory are also
 flags (`beam_size` -> `--beam-size`), overriding the --config file (conf/decode.yaml).
@@ -11,7 +11,7 @@ from typing import Callable
 
 import click
 
-from asr.decode import InferenceConfig
+from asr.inference.config import InferenceConfig
 from asr.decoding import DecodeOptions
 
 SEARCH_HELP = {
@@ -87,7 +87,9 @@ def decode(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwords_p
     \b
     asr decode --model exp/crnn --lm lang/lm.arpa --beam-size 32 --nj 2 data/test
     """
-    from asr.decode import decode_data_dir, load_decode_config, read_hotwords
+    from asr.inference.config import load_decode_config
+    from asr.inference.decode import decode_data_dir
+    from asr.inference.search import read_hotwords
 
     options, config = load_decode_config(config_path, overrides)
     result = decode_data_dir(model_dir, data_dir, out_dir, lm=lm_path, lang_dir=lang_dir,

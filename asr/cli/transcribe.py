@@ -1,13 +1,13 @@
-"""`asr transcribe`: option parsing only; the work is in asr.transcribe."""
+"""`asr transcribe`: option parsing only; the work is in asr.inference.transcribe."""
 
 from __future__ import annotations
 
 import click
 
 from asr.cli.decode import SEARCH_HELP, config_flags, search_inputs
-from asr.decode import InferenceConfig
+from asr.inference.config import InferenceConfig
 from asr.decoding import DecodeOptions
-from asr.transcribe import FORMATS
+from asr.inference.transcribe import FORMATS
 
 TRANSCRIBE_RUN_FIELDS = ("greedy", "device", "num_threads", "chunk_length_s", "chunk_context_s")
 
@@ -39,8 +39,9 @@ def transcribe(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwor
     """
     from tqdm import tqdm
 
-    from asr.decode import load_decode_config, read_hotwords
-    from asr.transcribe import Transcriber, format_transcript, write_transcript
+    from asr.inference.config import load_decode_config
+    from asr.inference.search import read_hotwords
+    from asr.inference.transcribe import Transcriber, format_transcript, write_transcript
 
     options, config = load_decode_config(config_path, overrides)
     transcriber = Transcriber(model_dir, lm=lm_path, lang_dir=lang_dir,

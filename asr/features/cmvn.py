@@ -8,7 +8,7 @@ Kaldi's compute-cmvn-stats/apply-cmvn read and write.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Union
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from asr.errors import AsrError
 
 # Kaldi's apply-cmvn floors variances here (and warns) instead of dividing by zero.
 VARIANCE_FLOOR = 1.0e-20
+CMVN_MODES = ("global", "speaker", "utterance", "none")  # what a model normalises its input with (TrainConfig.cmvn)
 
 
 def compute_cmvn_stats(feats: np.ndarray) -> np.ndarray:
@@ -71,3 +72,26 @@ def apply_cmvn(feats: np.ndarray, stats: np.ndarray, norm_vars: bool = False) ->
     variance = np.maximum(stats[1, :-1] / count - mean * mean, VARIANCE_FLOOR)
     scale = 1.0 / np.sqrt(variance)
     return feats * scale - mean * scale
+
+
+def normalize_features(feats: np.ndarray, stats: np.ndarray | None, norm_vars: bool,
+                       cmvn: str = "global") -> np.ndarray:
+    """CMVN as the model was trained, as float32 (the network's input). `cmvn` global: with the training set's
+    `stats` (a no-op without); speaker: with the stats of the utterance's speaker (Kaldi's apply-cmvn
+    --utt2spk), or its own where no speaker's stats are given (a file transcribed alone is its own speaker);
+    utterance: with its own stats, always; none: unchanged."""
+    if cmvn == "utterance" or (cmvn == "speaker" and stats is None):
+        stats = compute_cmvn_stats(feats)
+    if stats is None or cmvn == "none":
+        return np.asarray(feats, dtype=np.float32)
+    return np.asarray(apply_cmvn(feats, stats, norm_vars=norm_vars), dtype=np.float32)
+
+
+CmvnStats = Union[np.ndarray, Mapping[str, np.ndarray], None]  # global stats, stats per speaker, or none
+
+
+def stats_of(stats: CmvnStats, key: str, utt2spk: Mapping[str, str]) -> np.ndarray | None:
+    """The stats that normalise utterance `key`: its speaker's when `stats` is per speaker, else `stats`."""
+    if isinstance(stats, Mapping):
+        return stats.get(utt2spk.get(key, key))
+    return stats

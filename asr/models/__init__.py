@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+import torch
 from torch import nn
 
 from asr.errors import AsrError
@@ -31,3 +32,14 @@ def build_model(config, input_dim: int, num_units: int) -> nn.Module:
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def resolve_device(device: str, local_rank: int = 0) -> torch.device:
+    """`auto` -> CUDA when available, else CPU; `cuda` without a GPU is a user error."""
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise AsrError("device=cuda but torch sees no CUDA device; use --device cpu or auto")
+        return torch.device("cuda", local_rank)
+    return torch.device("cpu")

@@ -1,11 +1,11 @@
-"""CTC acoustic-model training: config, data, loop, checkpoints, distributed setup, model directories."""
+"""CTC acoustic-model training: config, data, loop, checkpoints, distributed setup (the model directory it
+writes: `asr.modeldir`)."""
 
 from __future__ import annotations
 
 from asr.training.config import TrainConfig
-from asr.training.modeldir import ModelDir, load_model_dir
 
-__all__ = ["TrainConfig", "ModelDir", "load_model_dir", "train"]
+__all__ = ["TrainConfig", "train"]
 
 
 def train(*args, **kwargs):

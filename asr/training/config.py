@@ -1,7 +1,8 @@
 """The one dataclass holding every training tunable; its field defaults are the named defaults.
 
 `asr train` builds it with `asr.config.build_config(TrainConfig, --config file, flag overrides)` and writes the
-resolved result to `exp/NAME/config.yaml`, from which `load_model_dir` rebuilds the network.
+resolved result to `exp/NAME/config.yaml`; its network fields (`asr.models.config.ModelConfig`, which it
+extends) are what `asr.modeldir.load_model_dir` rebuilds the network from.
 """
 
 from __future__ import annotations
@@ -11,19 +12,12 @@ from dataclasses import dataclass, fields
 from typing import Literal, Optional
 
 from asr.errors import AsrError
+from asr.models.config import ModelConfig
 
 
 @dataclass
-class TrainConfig:
-    # --- network (asr.models) ---
-    model: Literal["rnn", "crnn"] = "crnn"
-    rnn_type: Literal["lstm", "gru"] = "lstm"
-    hidden_size: int = 256          # per direction
-    num_layers: int = 3             # bidirectional RNN layers
-    dropout: float = 0.1
-    conv_channels: int = 32         # crnn front end
-    subsampling: int = 2            # crnn: time subsampling, 2 or 4 (rnn: always 1)
-
+class TrainConfig(ModelConfig):
+    # --- network: the fields of ModelConfig ---
     # --- input features ---
     feats_source: Literal["auto", "feats", "wav"] = "auto"  # auto: feats.scp if the data dir has one, else wav.scp
     feature_type: Optional[str] = None  # mfcc | fbank | spectrogram; None: the data dir's feats.conf, else fbank
@@ -78,16 +72,12 @@ class TrainConfig:
             value = getattr(self, f.name)
             if isinstance(value, float) and not math.isfinite(value):
                 raise AsrError(f"{f.name}={value}: must be a finite number")
-        if self.model == "crnn" and self.subsampling not in (2, 4):
-            raise AsrError(f"subsampling={self.subsampling}: the crnn subsamples time by 2 or 4; set 2 or 4")
+        super().__post_init__()
         if self.time_warp < 0:
             raise AsrError(f"time_warp={self.time_warp}: must be 0 (off) or a number of frames")
-        for name in ("hidden_size", "num_layers", "conv_channels", "epochs", "max_frames", "max_batch_size",
-                     "num_threads"):
+        for name in ("epochs", "max_frames", "max_batch_size", "num_threads"):
             if getattr(self, name) < 1:
                 raise AsrError(f"{name}={getattr(self, name)}: must be at least 1")
-        if not 0.0 <= self.dropout < 1.0:
-            raise AsrError(f"dropout={self.dropout}: must be in [0, 1)")
         if self.lr <= 0:
             raise AsrError(f"lr={self.lr}: must be positive")
         if self.feature_type not in (None, "mfcc", "fbank", "spectrogram"):

@@ -1,4 +1,4 @@
-"""Training data: utterances (normalised features + unit ids) in memory, and length-bucketed batches.
+"""Training data: utterances (normalised features + unit ids) in memory (batching: `asr.batching`).
 
 Features come from the data directory's `feats.scp` (precomputed by `asr features`) or are computed from
 `wav.scp` with the feature options recorded in the model directory, so that `transcribe` computes exactly
@@ -13,13 +13,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence
 
 import numpy as np
-import torch
 
 from asr.datadir import FEATS_CONF  # "# asr features KIND (FLAVOR flavor)" + the options
 from asr.errors import AsrError
+from asr.features.cmvn import CmvnStats, normalize_features, stats_of
 
 logger = logging.getLogger(__name__)
 
@@ -189,33 +189,6 @@ def global_cmvn_stats(utterances: Sequence[Utterance]) -> np.ndarray:
     return accumulate_cmvn_stats(u.feats for u in utterances)
 
 
-def normalize_features(feats: np.ndarray, stats: np.ndarray | None, norm_vars: bool,
-                       cmvn: str = "global") -> np.ndarray:
-    """CMVN as the model was trained, as float32 (the network's input). `cmvn` global: with the training set's
-    `stats` (a no-op without); speaker: with the stats of the utterance's speaker (Kaldi's apply-cmvn
-    --utt2spk), or its own where no speaker's stats are given (a file transcribed alone is its own speaker);
-    utterance: with its own stats, always; none: unchanged."""
-    if cmvn == "utterance" or (cmvn == "speaker" and stats is None):
-        from asr.features.cmvn import compute_cmvn_stats
-
-        stats = compute_cmvn_stats(feats)
-    if stats is None or cmvn == "none":
-        return np.asarray(feats, dtype=np.float32)
-    from asr.features import apply_cmvn
-
-    return np.asarray(apply_cmvn(feats, stats, norm_vars=norm_vars), dtype=np.float32)
-
-
-CmvnStats = Union[np.ndarray, Mapping[str, np.ndarray], None]  # global stats, stats per speaker, or none
-
-
-def stats_of(stats: CmvnStats, key: str, utt2spk: Mapping[str, str]) -> np.ndarray | None:
-    """The stats that normalise utterance `key`: its speaker's when `stats` is per speaker, else `stats`."""
-    if isinstance(stats, Mapping):
-        return stats.get(utt2spk.get(key, key))
-    return stats
-
-
 def normalize(utterances: Sequence[Utterance], stats: CmvnStats, norm_vars: bool, cmvn: str = "global",
               utt2spk: Mapping[str, str] | None = None) -> None:
     """Apply CMVN in place (see normalize_features); per-speaker `stats` are looked up through utt2spk."""
@@ -233,50 +206,3 @@ def cmvn_stats_of(utterances: Sequence[Utterance], cmvn: str, utt2spk: Mapping[s
 
         return speaker_cmvn_stats(((u.key, compute_cmvn_stats(u.feats)) for u in utterances), utt2spk)
     return None
-
-
-def make_batches(lengths: Sequence[int], max_frames: int, max_batch_size: int, *, seed: int = 0, epoch: int = 0,
-                 shuffle: bool = True, min_batch_size: int = 1) -> list[list[int]]:
-    """Group utterance indices into batches of similar length, each with at most `max_frames` padded frames
-    (longest x count) and `max_batch_size` utterances, and at least `min_batch_size` (one per process).
-
-    With `shuffle`, lengths are jittered by up to 10% before sorting (so batches differ between epochs) and the
-    batch order is shuffled; both draw from a generator seeded by (seed, epoch) only.
-    """
-    if len(lengths) < min_batch_size:
-        raise AsrError(f"{len(lengths)} utterances cannot fill one batch per process ({min_batch_size}); "
-                       f"use fewer processes or more data")
-    rng = np.random.default_rng([seed, epoch])
-    keys = np.asarray(lengths, dtype=np.float64)
-    if shuffle:
-        keys = keys * rng.uniform(0.9, 1.1, size=len(keys))
-    order = np.argsort(keys, kind="stable")
-    batches: list[list[int]] = []
-    current: list[int] = []
-    longest = 0
-    for index in order.tolist():
-        longest_if_added = max(longest, lengths[index])
-        if current and (longest_if_added * (len(current) + 1) > max_frames or len(current) >= max_batch_size) \
-                and len(current) >= min_batch_size:
-            batches.append(current)
-            current, longest_if_added = [], lengths[index]
-        current.append(index)
-        longest = longest_if_added
-    if len(current) < min_batch_size:
-        batches[-1].extend(current)
-    else:
-        batches.append(current)
-    if shuffle:
-        batches = [batches[i] for i in rng.permutation(len(batches))]
-    return batches
-
-
-def collate(feats: Sequence[np.ndarray], targets: Sequence[np.ndarray]
-            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Pad features to (B, T, F); concatenate targets for CTCLoss. Returns feats, lengths, targets, target_lengths."""
-    lengths = torch.tensor([len(f) for f in feats], dtype=torch.long)
-    padded = np.zeros((len(feats), int(lengths.max()), feats[0].shape[1]), dtype=np.float32)
-    for i, f in enumerate(feats):
-        padded[i, :len(f)] = f
-    target_lengths = torch.tensor([len(t) for t in targets], dtype=torch.long)
-    return torch.from_numpy(padded), lengths, torch.from_numpy(np.concatenate(targets)), target_lengths

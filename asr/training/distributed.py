@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from asr.errors import AsrError
+from asr.models import resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -38,17 +38,6 @@ class DistContext:
     @property
     def distributed(self) -> bool:
         return self.world_size > 1
-
-
-def resolve_device(device: str, local_rank: int = 0) -> torch.device:
-    """`auto` -> CUDA when available, else CPU; `cuda` without a GPU is a user error."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda":
-        if not torch.cuda.is_available():
-            raise AsrError("device=cuda but torch sees no CUDA device; use --device cpu or auto")
-        return torch.device("cuda", local_rank)
-    return torch.device("cpu")
 
 
 def init_distributed(device: str) -> DistContext:

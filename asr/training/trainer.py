@@ -33,8 +33,9 @@ from asr.training.checkpoint import (epoch_checkpoint_path, load_checkpoint, pru
                                      save_checkpoint, set_rng_state, step_checkpoint_path)
 from asr.training.augment import WaveAugment
 from asr.training.config import TrainConfig
-from asr.training.dataset import (CmvnStats, DataSet, collate, compute_utterance_features, make_batches,
-                                  normalize, normalize_features, stats_of)
+from asr.batching import collate, make_batches
+from asr.features.cmvn import CmvnStats, normalize_features, stats_of
+from asr.training.dataset import DataSet, compute_utterance_features, normalize
 from asr.training.distributed import DistContext, all_reduce_sum, barrier, gather_tensors
 
 logger = logging.getLogger(__name__)
@@ -360,7 +361,7 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
     from asr.training.config import RESUMABLE_CHANGES
     from asr.training.dataset import cmvn_stats_of, load_dataset, resolve_feature_spec
     from asr.training.distributed import init_distributed, shutdown
-    from asr.training.modeldir import read_train_config, write_model_dir
+    from asr.modeldir import read_model_config, write_model_dir
     from asr.units import load_tokenizer
 
     torch.set_num_threads(config.num_threads)
@@ -372,7 +373,7 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
             raise AsrError(f"{out_dir}: already holds checkpoints; pass --resume to continue that run, "
                            f"or choose another --out")
         if checkpoint is not None:
-            before = config_to_dict(read_train_config(out_dir))
+            before = config_to_dict(read_model_config(out_dir, TrainConfig))
             changed = sorted(k for k, v in _plain(config_to_dict(config)).items()
                              if k not in RESUMABLE_CHANGES and _plain(before.get(k)) != v)
             if changed:

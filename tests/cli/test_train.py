@@ -13,10 +13,9 @@ import pytest
 import torch
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from synthetic_corpus import write_corpus  # noqa: E402
+from synthetic_corpus import write_corpus
 
-from asr.cli import main  # noqa: E402
+from asr.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ["--model", "crnn", "--hidden-size", "16", "--num-layers", "1", "--conv-channels", "4", "--max-frames", "100",

@@ -199,7 +199,7 @@ def model_dir(tmp_path_factory) -> Path:
     """A tiny valid model directory written by the training code itself (rnn, 6-dim MFCC, char units)."""
     from asr.models import build_model
     from asr.training.dataset import FeatureSpec
-    from asr.training.modeldir import write_model_dir
+    from asr.modeldir import write_model_dir
 
     root = tmp_path_factory.mktemp("model")
     config = TrainConfig(model="rnn", hidden_size=4, num_layers=1, device="cpu")
@@ -215,7 +215,7 @@ def model_dir(tmp_path_factory) -> Path:
 
 
 def test_the_fuzzed_model_dir_loads_as_written(model_dir: Path) -> None:
-    from asr.training.modeldir import load_model_dir
+    from asr.modeldir import load_model_dir
 
     loaded = load_model_dir(model_dir)
     assert loaded.feature_kind == "mfcc" and loaded.cmvn_stats.shape == (2, 7)
@@ -225,7 +225,7 @@ def test_a_librosa_flavor_model_dir_passes_the_features_yaml_check(tmp_path: Pat
     """The features.yaml check must validate options in the model's own flavor (librosa options are not Kaldi's)."""
     from asr.models import build_model
     from asr.training.dataset import FeatureSpec
-    from asr.training.modeldir import load_model_dir, write_model_dir
+    from asr.modeldir import load_model_dir, write_model_dir
 
     config = TrainConfig(model="rnn", hidden_size=4, num_layers=1, device="cpu", cmvn="none")
     options = options_dict(make_options("mfcc", {"n_mfcc": 6, "sample_frequency": 8000}, flavor="librosa"))
@@ -264,7 +264,7 @@ def mutated_yaml(draw, original: dict) -> dict | Any:
 def test_model_dir_yaml_files_raise_only_asr_error(model_dir: Path, tmp_path: Path, data, name: str) -> None:
     import shutil
 
-    from asr.training.modeldir import load_model_dir
+    from asr.modeldir import load_model_dir
 
     target = tmp_path / "m"
     if target.exists():

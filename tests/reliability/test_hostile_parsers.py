@@ -95,7 +95,6 @@ MODEL_DIR_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "model.pt-a-directory": (_replace_with_dir("model.pt"), "model.pt"),
     "model.pt-a-yaml-file": (_write("model.pt", b"weights: 1\n"), "model.pt"),
     "config-other-architecture": (_other_architecture, "model.pt"),
-    "config-unknown-key": (_yaml_edit("config.yaml", _set("attention_heads", 4)), "config.yaml"),
     "config-wrong-type": (_yaml_edit("config.yaml", _set("hidden_size", "large")), "config.yaml"),
     "config-unknown-model": (_yaml_edit("config.yaml", _set("model", "transformer")), "config.yaml"),
     "config-invalid-value": (_yaml_edit("config.yaml", _set("num_layers", 0)), "config.yaml"),
@@ -135,6 +134,18 @@ def test_damaged_model_dir(tone, tmp_path, capsys, case: str, command: str) -> N
     line = error_line(capsys)
     assert str(broken) in line and named in line, line
     assert not (tmp_path / "dec" / "text").exists()
+
+
+def test_config_keys_the_network_does_not_use_are_left_to_training(tone, tmp_path) -> None:
+    """Inference rebuilds the network from config.yaml's network fields only (it never imports training, whose
+    TrainConfig knows the rest): a key it does not know decodes as before, and a network it cannot build fails
+    on the weights (config-other-architecture above)."""
+    model, data, _ = tone
+    extra = Path(shutil.copytree(model, tmp_path / "exp"))
+    _yaml_edit("config.yaml", _set("attention_heads", 4))(extra)
+    for exp, out in ((model, tmp_path / "a"), (extra, tmp_path / "b")):
+        assert run_main(["decode", "--model", exp, "--out", out, "--no-progress", data]) == 0
+    assert (tmp_path / "a" / "text").read_text() == (tmp_path / "b" / "text").read_text()
 
 
 # ------------------------------------------------------------------------------------------ --config files

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +17,9 @@ import torch
 
 from asr.datadir import DataDir, write_data_dir
 from asr.kaldi_io import read_kaldi_map
-from reliability_cli import REPO, run_main, write_tone
+from reliability_cli import run_main, write_tone
+from synthetic_corpus import write_corpus
 from tone_model import build_tone_model_dir, spell, synthesize, write_wav
-
-sys.path.insert(0, str(REPO / "tests" / "training"))
-from synthetic_corpus import write_corpus  # noqa: E402
 
 TEXTS = {"a-1": "ab ba", "a-2": "cd dc ab", "b-3": "d c"}
 

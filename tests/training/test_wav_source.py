@@ -10,8 +10,9 @@ from asr.datadir import DataDir, write_data_dir
 from asr.features import compute_features
 from asr.models import build_model
 from asr.training.config import TrainConfig
+from asr.features.cmvn import normalize_features
 from asr.training.dataset import (compute_utterance_features, global_cmvn_stats, load_dataset, normalize,
-                                  normalize_features, resolve_feature_spec)
+                                  resolve_feature_spec)
 from asr.training.trainer import Trainer
 from asr.units import train_tokenizer
 

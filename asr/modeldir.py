@@ -1,7 +1,8 @@
-"""The self-describing model directory, and `load_model_dir` that rebuilds everything from it.
+"""The self-describing model directory: `write_model_dir` (training) and `load_model_dir` (inference), which
+rebuilds everything from it without importing the training package.
 
 exp/NAME/
-  config.yaml     resolved TrainConfig (the network is rebuilt from it)
+  config.yaml     resolved TrainConfig (the network is rebuilt from its ModelConfig fields)
   features.yaml   feature kind, options, dim, CMVN mode, frame shift (what transcription must compute)
   cmvn.ark        global CMVN stats (Kaldi (2, dim+1) matrix, key "global"), when cmvn=global
   lang/           copy of the units (tokens.txt, units.yaml, lexicon.txt or bpe.model)
@@ -17,7 +18,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ from torch import nn
 from asr.config import build_config, config_to_dict
 from asr.errors import AsrError
 from asr.fileio import write_text_atomic
-from asr.training.config import TrainConfig
+from asr.models.config import ModelConfig
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def dump_yaml(data: dict[str, Any]) -> str:
     return yaml.safe_dump(plain(data), sort_keys=False)
 
 
-def write_model_dir(out_dir: str | os.PathLike, config: TrainConfig, feature_spec, cmvn_stats: np.ndarray | None,
+def write_model_dir(out_dir: str | os.PathLike, config: ModelConfig, feature_spec, cmvn_stats: np.ndarray | None,
                     tokenizer) -> None:
     """Everything but the weights: config.yaml, features.yaml, cmvn.ark, lang/."""
     from asr.kaldi_io import ArkWriter
@@ -67,13 +68,17 @@ def write_model_dir(out_dir: str | os.PathLike, config: TrainConfig, feature_spe
                 f", {CMVN_FILE}" if cmvn_stats is not None else "", LANG_DIR, out_dir)
 
 
-def read_train_config(model_dir: str | os.PathLike) -> TrainConfig:
+ConfigType = TypeVar("ConfigType", bound=ModelConfig)
+
+
+def read_model_config(model_dir: str | os.PathLike, cls: type[ConfigType] = ModelConfig) -> ConfigType:
+    """config.yaml as `cls`: the network's ModelConfig (the training keys are skipped), or a TrainConfig."""
     path = Path(model_dir) / CONFIG_FILE
     if not path.is_file():
         raise AsrError(f"{path}: missing; {model_dir} is not a model directory written by `asr train`")
     try:
-        return build_config(TrainConfig, path)
-    except AsrError as e:  # TrainConfig's own checks do not know the file
+        return build_config(cls, path, ignore_unknown=cls is ModelConfig)
+    except AsrError as e:  # the config's own checks do not know the file
         if str(path) in str(e):
             raise
         raise AsrError(f"{path}: {e}") from None
@@ -85,7 +90,7 @@ class ModelDir:
 
     path: Path
     model: nn.Module
-    config: TrainConfig
+    config: ModelConfig
     feature_kind: str
     feature_options: dict[str, Any]
     feature_flavor: str
@@ -99,14 +104,12 @@ class ModelDir:
     def sample_frequency(self) -> float:
         return float(self.feature_options.get("sample_frequency", 16000.0))
 
-    @property
-    def cmvn(self) -> str:
-        return self.config.cmvn
+    cmvn: str                      # global | speaker | utterance | none (TrainConfig.cmvn)
 
     def normalize(self, feats: np.ndarray, speaker_stats: np.ndarray | None = None) -> np.ndarray:
         """Apply the model's CMVN to raw features (e.g. from feats.scp): the training set's stats (global), the
         given stats of the utterance's speaker (speaker; without them, its own), or its own (utterance)."""
-        from asr.training.dataset import normalize_features
+        from asr.features.cmvn import normalize_features
 
         stats = speaker_stats if self.cmvn == "speaker" else self.cmvn_stats
         return normalize_features(feats, stats, self.norm_vars, self.cmvn)
@@ -126,7 +129,7 @@ class ModelDir:
     @torch.no_grad()
     def log_probs(self, feats: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Per-utterance (T', V) log-posteriors for a batch of normalised feature matrices."""
-        from asr.training.dataset import collate
+        from asr.batching import collate
 
         empty = [np.zeros(0, dtype=np.int64)] * len(feats)
         padded, lengths, _, _ = collate(feats, empty)
@@ -151,14 +154,13 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu") -> ModelDir:
     """Rebuild a trained model from its directory; errors name the missing or broken file."""
     from asr.kaldi_io import read_ark
-    from asr.models import build_model
-    from asr.training.distributed import resolve_device
+    from asr.models import build_model, resolve_device
     from asr.units import load_tokenizer
 
     path = Path(path)
     if not path.is_dir():
         raise AsrError(f"{path}: no such model directory; pass the --out of `asr train`")
-    config = read_train_config(path)
+    config = read_model_config(path)
     features_path = path / FEATURES_FILE
     try:
         features = yaml.safe_load(features_path.read_text(encoding="utf-8"))
@@ -198,13 +200,15 @@ def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu") 
     frame_shift_s = float(features.get("frame_shift_s", 0.01)) * model.subsampling
     return ModelDir(path, model, config, features["kind"], dict(features["options"]),
                     str(features.get("flavor", "kaldi")), cmvn_stats,
-                    bool(features.get("norm_vars", True)), tokenizer, frame_shift_s, resolved)
+                    bool(features.get("norm_vars", True)), tokenizer, frame_shift_s, resolved,
+                    str(features.get("cmvn", "none")))
 
 
 def _check_features(features: Any, features_path: Path) -> None:
     """features.yaml must hold what inference needs with the right types, so a damaged file is a user error
     here rather than a TypeError deep in feature extraction."""
     from asr.features import make_options
+    from asr.features.cmvn import CMVN_MODES
 
     if not isinstance(features, dict) or not {"kind", "options", "dim"} <= set(features):
         raise AsrError(f"{features_path}: expected kind, options and dim; rerun asr train")
@@ -213,6 +217,8 @@ def _check_features(features: Any, features_path: Path) -> None:
             or not isinstance(shift, (int, float)) or isinstance(shift, bool) or not 0 < shift < float("inf"):
         raise AsrError(f"{features_path}: dim must be a positive integer, options a mapping and frame_shift_s a "
                        f"positive number; rerun asr train")
+    if features.get("cmvn", "none") not in CMVN_MODES:
+        raise AsrError(f"{features_path}: cmvn must be one of {', '.join(CMVN_MODES)}; rerun asr train")
     flavor = features.get("flavor", "kaldi")
     if not isinstance(features["kind"], str) or not isinstance(flavor, str):
         raise AsrError(f"{features_path}: kind must be mfcc, fbank or spectrogram and flavor kaldi or librosa; "

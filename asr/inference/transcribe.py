@@ -19,8 +19,7 @@ with `channel`). Long audio is processed in overlapping chunks so memory stays b
 
 A file no longer than one chunk is processed whole, exactly as `asr decode` does an utterance.
 
-`asr.transcribe` is this module made callable (`asr.transcribe(model_dir, audio, ...)` calls `transcribe`),
-because the module and the function share their name; `import asr` itself stays free of torch.
+`asr.transcribe` is this module's `transcribe`, imported on first use, so `import asr` itself stays free of torch.
 """
 
 from __future__ import annotations
@@ -29,15 +28,15 @@ import dataclasses
 import json
 import logging
 import os
-import sys
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from asr.decode import InferenceConfig, Searcher, load_model, make_searcher, model_posteriors
+from asr.inference.config import InferenceConfig, field_names
+from asr.inference.network import load_model, model_posteriors
+from asr.inference.search import Searcher, make_searcher
 from asr.decoding import DecodeOptions, WordTiming
 from asr.errors import AsrError
 
@@ -264,8 +263,6 @@ def transcribe(model_dir: str | os.PathLike, audio: str | os.PathLike | Sequence
     options = options or DecodeOptions()
     config = config or InferenceConfig()
     if overrides:
-        from asr.decode import field_names
-
         unknown = set(overrides) - field_names(DecodeOptions) - field_names(InferenceConfig)
         if unknown:
             raise TypeError(f"transcribe() got unknown option(s) {sorted(unknown)}")
@@ -334,15 +331,6 @@ def format_srt(transcript: Transcript) -> str:
     return "".join(f"{i}\n{_srt_time(c[0].start)} --> {_srt_time(c[-1].end)}\n{' '.join(w.word for w in c)}\n\n"
                    for i, c in enumerate(cues, 1))
 
-
-class _CallableModule(types.ModuleType):
-    """Lets `asr.transcribe(...)` call `transcribe` although `asr.transcribe` is this module."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> list[Transcript]:
-        return transcribe(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["AudioFile", "FORMATS", "Transcriber", "Transcript", "Word", "format_srt", "format_transcript",
            "format_transcripts", "transcribe", "word_gap_cut", "write_transcript"]

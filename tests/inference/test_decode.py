@@ -1,4 +1,4 @@
-"""asr.decode: a data directory through a model directory, checked against the model's own posteriors and against
+"""asr.inference.decode: a data directory through a model directory, checked against the model's own posteriors and against
 audio whose words we know (tests/tone_model.py: a hand-wired model that hears one tone per unit)."""
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ import numpy as np
 import pytest
 
 from asr.datadir import DataDir, write_data_dir
-from asr.decode import InferenceConfig, decode_data_dir, load_decode_config
+from asr.inference.config import InferenceConfig, load_decode_config
+from asr.inference.decode import decode_data_dir
 from asr.decoding import CTCDecoder, DecodeOptions, greedy_search
 from asr.errors import AsrError
 from asr.features import compute_features
 from asr.kaldi_io import ArkWriter, read_kaldi_map
 from asr.lm import train_ngram, write_arpa
-from asr.training import load_model_dir
+from asr.modeldir import load_model_dir
 from tone_model import EDGE_S, GAP_S, RATE, TONE_S, build_tone_model_dir, spell, synthesize, write_wav
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TEXTS = {"spk1-u1": "ab ba", "spk1-u2": "cd", "spk2-u3": "dd ab cd dc", "spk2-u4": "a b c d"}
 
 
@@ -290,9 +291,6 @@ def test_speaker_and_utterance_cmvn_make_decoding_blind_to_a_speakers_channel(cm
     """A model trained with per-speaker (or per-utterance) CMVN decodes a speaker whose every feature is shifted
     and scaled (a louder voice, another microphone's gain) exactly as the original: the decoder normalises with
     the decoded set's own speaker stats, as Kaldi's apply-cmvn --utt2spk does."""
-    import sys
-
-    sys.path.insert(0, str(REPO / "tests" / "training"))
     from synthetic_corpus import write_corpus
 
     from asr.kaldi_io import read_matrix

@@ -18,18 +18,19 @@ import torch
 import asr
 from asr.audio import resample
 from asr.datadir import DataDir, write_data_dir
-from asr.decode import InferenceConfig, decode_data_dir
+from asr.inference.config import InferenceConfig
+from asr.inference.decode import decode_data_dir
 from asr.errors import AsrError
 from asr.features import compute_cmvn_stats, compute_features, make_options, options_dict
 from asr.models import build_model
 from asr.training.config import TrainConfig
 from asr.training.dataset import FeatureSpec
-from asr.training.modeldir import MODEL_FILE, write_model_dir
-from asr.transcribe import AudioFile, Transcriber, word_gap_cut
+from asr.modeldir import MODEL_FILE, write_model_dir
+from asr.inference.transcribe import AudioFile, Transcriber, word_gap_cut
 from asr.units import train_tokenizer
 from tone_model import RATE, build_tone_model_dir, spell, synthesize, write_wav
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CPU = {"device": "cpu"}
 
 
@@ -146,17 +147,43 @@ def test_bad_files_are_named(tone_dir, tmp_path):
             asr.transcribe(tone_dir, path, **CPU)
 
 
-def test_import_asr_stays_light_and_asr_transcribe_is_callable():
+def test_import_asr_stays_light_and_asr_transcribe_is_the_function():
     """`import asr` and even `asr.transcribe` load no torch (the model loads it when used); other tests here call
     `asr.transcribe(...)`."""
     script = """
         import sys, asr
         assert "torch" not in sys.modules
         from asr import transcribe
-        print(callable(transcribe), transcribe is asr.transcribe, transcribe.Transcript.__name__, "torch" in sys.modules)
+        print(callable(transcribe), transcribe is asr.transcribe, transcribe.__module__, "torch" in sys.modules)
     """
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["True", "True", "Transcript", "False"]
+    assert out.stdout.split() == ["True", "True", "asr.inference.transcribe", "False"]
+
+
+def test_inference_never_imports_training_and_features_never_torch(tone_dir, tmp_path):
+    """The layering, as run: transcribing and decoding load no `asr.training` module; computing and normalising
+    features loads neither torch nor torchaudio."""
+    wav = write_wav(tmp_path / "a.wav", synthesize(tone_dir, spell(tone_dir, "ab")))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "wav.scp").write_text(f"u1 {wav}\n")
+    (data / "utt2spk").write_text("u1 u1\n")
+    script = f"""
+        import sys
+        import numpy as np
+        from asr.features import compute_features
+        from asr.features.cmvn import normalize_features
+        normalize_features(compute_features("fbank", np.ones(8000) * 100.0, 8000.0, {{}}), None, True, "utterance")
+        print(sorted(m for m in ("torch", "torchaudio") if m in sys.modules))
+        import asr
+        from asr.inference.decode import decode_data_dir
+        asr.transcribe({str(tone_dir)!r}, {str(wav)!r}, device="cpu")
+        decode_data_dir({str(tone_dir)!r}, {str(data)!r}, {str(tmp_path / "decode")!r}, progress=False)
+        print(sorted(m for m in sys.modules if m.startswith("asr.training")), "torch" in sys.modules)
+    """
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["[]", "[] True"]
 
 
 def _write_long(path: Path, pattern: np.ndarray, minutes: float) -> None:
@@ -173,8 +200,8 @@ def _write_long(path: Path, pattern: np.ndarray, minutes: float) -> None:
 PEAK_SCRIPT = """
 import sys
 from pathlib import Path
-from asr.decode import InferenceConfig
-from asr.transcribe import Transcriber
+from asr.inference.config import InferenceConfig
+from asr.inference.transcribe import Transcriber
 
 def peak_kib():
     return int(next(line for line in Path("/proc/self/status").read_text().splitlines()

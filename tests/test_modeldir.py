@@ -11,7 +11,8 @@ import yaml
 
 from asr.errors import AsrError
 from asr.kaldi_io import read_matrix, read_scp
-from asr.training import TrainConfig, load_model_dir
+from asr.modeldir import load_model_dir
+from asr.training import TrainConfig
 from asr.training.trainer import run_training
 
 

@@ -24,202 +24,28 @@ probability 1, one row per run of equal units), which has exactly one labelling,
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import multiprocessing
 import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from asr.config import build_config, config_to_dict, read_config_file
+from asr.config import config_to_dict
 from asr.datadir import FEATS_CONF
-from asr.decoding import CTCDecoder, DecodeOptions, Hypothesis, WordTiming
+from asr.decoding import DecodeOptions, Hypothesis
 from asr.errors import AsrError, skipped_into
 from asr.fileio import write_text_atomic
+from asr.inference.config import InferenceConfig
+from asr.inference.network import input_dim, load_model, model_feature_options, model_posteriors
+from asr.inference.search import Searcher, make_searcher
 
 logger = logging.getLogger(__name__)
 
-CERTAIN_LOGP = -1.0e4  # log-probability of the units off the best path, in the greedy search's input
 PENDING_PER_JOB = 64  # utterances queued per search process before the acoustic loop waits for results
-
-
-@dataclass
-class InferenceConfig:
-    """How `asr decode` and `asr transcribe` run the model and the search (what to search for: DecodeOptions)."""
-
-    greedy: bool = False  # best unit per frame, no LM (also implied by beam_size 1)
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    num_threads: int = 1  # torch intra-op threads
-    max_batch_frames: int = 20000  # decode: cap on padded input frames per acoustic batch
-    max_batch_size: int = 32  # decode: cap on utterances per acoustic batch
-    nj: int = 1  # decode: search processes (the acoustic model runs in the main process)
-    feats_source: Literal["auto", "feats", "wav"] = "auto"  # decode: auto = feats.scp when it matches the model
-    allow_resample: bool = False  # decode: resample wav.scp audio at another rate than the model's
-    chunk_length_s: float = 30.0  # transcribe: audio per chunk whose posteriors are kept
-    chunk_context_s: float = 4.0  # transcribe: extra audio each side of a chunk, seen by the model, then dropped
-
-    def __post_init__(self) -> None:
-        for name in ("num_threads", "max_batch_frames", "max_batch_size", "nj"):
-            if getattr(self, name) < 1:
-                raise AsrError(f"{name}={getattr(self, name)}: must be at least 1")
-        if self.chunk_length_s <= 0:
-            raise AsrError(f"chunk_length_s={self.chunk_length_s}: must be positive, e.g. 30")
-        if self.chunk_context_s < 0:
-            raise AsrError(f"chunk_context_s={self.chunk_context_s}: must be >= 0, e.g. 4")
-
-
-def field_names(cls: type) -> set[str]:
-    return {f.name for f in dataclasses.fields(cls)}
-
-
-def load_decode_config(path: str | os.PathLike | None = None, overrides: Mapping[str, Any] | None = None
-                       ) -> tuple[DecodeOptions, InferenceConfig]:
-    """DecodeOptions and InferenceConfig from their defaults, then one YAML/Kaldi conf file holding fields of
-    either (conf/decode.yaml), then `overrides` (None values skipped)."""
-    known = field_names(DecodeOptions) | field_names(InferenceConfig)
-    for origin, values in ((os.fspath(path) if path else "", read_config_file(path) if path else {}),
-                           ("options", overrides or {})):
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise AsrError(f"{origin}: unknown decoding option(s) {', '.join(unknown)}; known: "
-                           f"{', '.join(sorted(known))}")
-    overrides = overrides or {}
-    search = build_config(DecodeOptions, path, {k: v for k, v in overrides.items() if k in field_names(DecodeOptions)},
-                          ignore_unknown=True)
-    run = build_config(InferenceConfig, path,
-                       {k: v for k, v in overrides.items() if k in field_names(InferenceConfig)}, ignore_unknown=True)
-    return search, run
-
-
-def load_lm(lm: Any) -> Any:
-    """An N-gram LM: a path is read as ARPA (malformed files raise AsrError at file:line); objects pass through."""
-    if lm is None or hasattr(lm, "log10_prob"):
-        return lm
-    from asr.lm import read_arpa
-
-    return read_arpa(lm)
-
-
-def read_hotwords(path: str | os.PathLike) -> list[str]:
-    """One hotword or phrase per line; blank lines and `#` comments skipped."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise AsrError(f"{path}: cannot read hotwords ({e.__class__.__name__}); give a UTF-8 file with one "
-                       f"phrase per line") from None
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-
-
-class Searcher:
-    """The CTC search of one decoding run, set up once (units, LM, lexicon, hotwords) and reused per utterance.
-
-    Holds no torch state, so search processes forked from it share its LM copy-on-write."""
-
-    def __init__(self, tokenizer: Any, *, lm: Any = None, hotwords: Iterable[str] | None = None,
-                 options: DecodeOptions | None = None, greedy: bool = False) -> None:
-        options = options or DecodeOptions()
-        self.tokenizer = tokenizer
-        self.num_units = len(tokenizer.tokens)
-        self.greedy = greedy or options.beam_size == 1
-        if self.greedy:
-            if lm is not None:
-                logger.warning("greedy decoding ignores the LM; use --beam-size > 1 to apply it")
-            # phone units: several word sequences can spell the one best path; a beam keeps those alternatives
-            beam = max(options.beam_size, DecodeOptions.beam_size) if tokenizer.kind == "phone" else 1
-            self.decoder = CTCDecoder(tokenizer, options=DecodeOptions(beam_size=beam, blank=options.blank))
-        else:
-            self.decoder = CTCDecoder(tokenizer, lm=lm, hotwords=hotwords, options=options)
-        self.options = self.decoder.options
-
-    def __call__(self, log_probs: np.ndarray) -> list[Hypothesis]:
-        """Hypotheses of one utterance's (T, V) log-posteriors, best first."""
-        if log_probs.ndim != 2 or log_probs.shape[1] != self.num_units:
-            raise AsrError(f"the model gives {log_probs.shape[-1]} outputs per frame but the lang dir has "
-                           f"{self.num_units} units; decode with the lang dir the model was trained with")
-        if not self.greedy:
-            return self.decoder.decode(log_probs)
-        # the best path, one row per run of equal best units, made certain; word times map back to frames
-        best = log_probs.argmax(axis=1)
-        starts = np.flatnonzero(np.diff(best, prepend=-1)) if len(best) else np.zeros(0, dtype=np.int64)
-        stops = np.append(starts[1:], len(best))
-        certain = np.full((len(starts), self.num_units), CERTAIN_LOGP)
-        certain[np.arange(len(starts)), best[starts]] = 0.0
-        hyp = self.decoder.decode(certain)[0]
-        path_score = float(log_probs[np.arange(len(best)), best].sum())
-        words = [WordTiming(w.word, int(starts[w.start_frame]), int(stops[w.end_frame - 1])) for w in hyp.words]
-        return [dataclasses.replace(hyp, score=path_score, acoustic_score=path_score, words=words)]
-
-
-def check_lang(model_tokens: Sequence[str], tokenizer: Any, lang_dir: str | os.PathLike) -> None:
-    """A lang dir other than the model's own must have the very units the network outputs (a phone lang may
-    bring another lexicon)."""
-    tokens = list(tokenizer.tokens)
-    if len(tokens) != len(model_tokens):
-        raise AsrError(f"{Path(lang_dir) / 'tokens.txt'}: {len(tokens)} units, but the model outputs "
-                       f"{len(model_tokens)}; use the lang dir the model was trained with")
-    for i, (theirs, ours) in enumerate(zip(tokens, model_tokens)):
-        if theirs != ours:
-            raise AsrError(f"{Path(lang_dir) / 'tokens.txt'}: unit {i} is {theirs!r} but the model's is {ours!r}; "
-                           f"use the lang dir the model was trained with")
-
-
-def make_searcher(model_dir: str | os.PathLike, *, lm: Any = None, lang_dir: str | os.PathLike | None = None,
-                  hotwords: Iterable[str] | None = None, options: DecodeOptions | None = None,
-                  greedy: bool = False) -> Searcher:
-    """The search for a model directory, without loading the network (so it can be forked cheaply)."""
-    from asr.units import load_tokenizer
-
-    model_dir = Path(model_dir)
-    if not model_dir.is_dir():
-        raise AsrError(f"{model_dir}: no such model directory; pass the --out of `asr train`")
-    tokenizer = load_tokenizer(model_dir / "lang")
-    if lang_dir is not None:
-        own = tokenizer.tokens
-        tokenizer = load_tokenizer(lang_dir)
-        check_lang(own, tokenizer, lang_dir)
-    return Searcher(tokenizer, lm=load_lm(lm), hotwords=hotwords, options=options, greedy=greedy)
-
-
-def load_model(model_dir: str | os.PathLike, config: InferenceConfig):
-    """The network of a model directory (asr.training.load_model_dir) on the configured device and threads."""
-    import torch
-
-    from asr.training import load_model_dir
-
-    torch.set_num_threads(config.num_threads)
-    return load_model_dir(model_dir, device=config.device)
-
-
-def model_posteriors(model: Any, feats: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """(T', V) log-posteriors of normalised feature matrices, as one padded batch; an input too short for a
-    single frame gives a (0, V) matrix (the network is not run on it)."""
-    num_units = len(model.tokenizer.tokens)
-    out = [np.zeros((0, num_units), dtype=np.float32)] * len(feats)
-    nonempty = [i for i, f in enumerate(feats) if len(f)]
-    if nonempty:
-        for i, lp in zip(nonempty, model.log_probs([feats[i] for i in nonempty])):
-            out[i] = lp
-    return out
-
-
-def model_feature_options(model: Any, path: str | os.PathLike | None = None) -> Any:
-    """The model's feature options dataclass (kind and flavor as stored), or those of conf file `path` read as
-    options of the model's kind (an option that kind does not have raises AsrError)."""
-    from asr.features import make_options
-
-    if path is not None:
-        return make_options(model.feature_kind, path=os.fspath(path), flavor=model.feature_flavor)
-    return make_options(model.feature_kind, model.feature_options, flavor=model.feature_flavor)
-
-
-def input_dim(model: Any) -> int:
-    from asr.features import feature_dim
-
-    return feature_dim(model_feature_options(model))
 
 
 # --------------------------------------------------------------------------------------------- data directories
@@ -392,7 +218,8 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
 
     from asr.datadir import load_utterance_audio, read_data_dir
     from asr.kaldi_io import read_matrix
-    from asr.training.dataset import make_batches, stats_of
+    from asr.batching import make_batches
+    from asr.features.cmvn import stats_of
 
     options = options or DecodeOptions()
     config = config or InferenceConfig()
@@ -508,7 +335,7 @@ def ctm_lines(result: DecodeResult) -> list[str]:
 def write_decode_dir(result: DecodeResult, *, options: DecodeOptions, config: InferenceConfig) -> None:
     """text, ctm, the n-best lists (nbest > 1) and decode.yaml into result.out_dir."""
     from asr.kaldi_io import write_kaldi_map
-    from asr.training.modeldir import dump_yaml
+    from asr.modeldir import dump_yaml
 
     out = result.out_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -534,6 +361,5 @@ def write_decode_dir(result: DecodeResult, *, options: DecodeOptions, config: In
     result.files.append("decode.yaml")
 
 
-__all__ = ["DecodeResult", "InferenceConfig", "Searcher", "check_lang", "choose_feats_source", "ctm_lines",
-           "decode_data_dir", "default_out_dir", "format_ctm_lines", "load_decode_config", "load_lm", "load_model",
-           "make_searcher", "model_posteriors", "read_hotwords"]
+__all__ = ["DecodeResult", "choose_feats_source", "ctm_lines", "decode_data_dir", "default_out_dir",
+           "format_ctm_lines", "write_decode_dir"]

@@ -1,0 +1,11 @@
+"""Inference: a trained model directory applied to audio, as `asr decode` and `asr transcribe` do.
+
+Read in this order, each module crossed once on the way from a wav to words:
+  config      InferenceConfig (device, batching, chunking) and conf/decode.yaml loading
+  network     the model directory's network (asr.modeldir) on a device, and its CTC log-posteriors
+  search      the CTC search (asr.decoding) set up once per run: units, LM, lexicon, hotwords
+  decode      a Kaldi data directory -> exp/NAME/decode_<set>/ (text, ctm, n-best, scores)
+  transcribe  audio files of any length -> Transcripts with word times (`asr.transcribe(...)`)
+
+Nothing here imports `asr.training`: a model directory is all inference needs.
+"""

@@ -1,0 +1,107 @@
+"""The CTC search of one inference run, set up once (units, LM, lexicon, hotwords) and applied per utterance."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from asr.decoding import CTCDecoder, DecodeOptions, Hypothesis, WordTiming
+from asr.errors import AsrError
+
+logger = logging.getLogger(__name__)
+
+CERTAIN_LOGP = -1.0e4  # log-probability of the units off the best path, in the greedy search's input
+
+
+def load_lm(lm: Any) -> Any:
+    """An N-gram LM: a path is read as ARPA (malformed files raise AsrError at file:line); objects pass through."""
+    if lm is None or hasattr(lm, "log10_prob"):
+        return lm
+    from asr.lm import read_arpa
+
+    return read_arpa(lm)
+
+
+def read_hotwords(path: str | os.PathLike) -> list[str]:
+    """One hotword or phrase per line; blank lines and `#` comments skipped."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise AsrError(f"{path}: cannot read hotwords ({e.__class__.__name__}); give a UTF-8 file with one "
+                       f"phrase per line") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+class Searcher:
+    """The CTC search of one decoding run, set up once (units, LM, lexicon, hotwords) and reused per utterance.
+
+    Holds no torch state, so search processes forked from it share its LM copy-on-write."""
+
+    def __init__(self, tokenizer: Any, *, lm: Any = None, hotwords: Iterable[str] | None = None,
+                 options: DecodeOptions | None = None, greedy: bool = False) -> None:
+        options = options or DecodeOptions()
+        self.tokenizer = tokenizer
+        self.num_units = len(tokenizer.tokens)
+        self.greedy = greedy or options.beam_size == 1
+        if self.greedy:
+            if lm is not None:
+                logger.warning("greedy decoding ignores the LM; use --beam-size > 1 to apply it")
+            # phone units: several word sequences can spell the one best path; a beam keeps those alternatives
+            beam = max(options.beam_size, DecodeOptions.beam_size) if tokenizer.kind == "phone" else 1
+            self.decoder = CTCDecoder(tokenizer, options=DecodeOptions(beam_size=beam, blank=options.blank))
+        else:
+            self.decoder = CTCDecoder(tokenizer, lm=lm, hotwords=hotwords, options=options)
+        self.options = self.decoder.options
+
+    def __call__(self, log_probs: np.ndarray) -> list[Hypothesis]:
+        """Hypotheses of one utterance's (T, V) log-posteriors, best first."""
+        if log_probs.ndim != 2 or log_probs.shape[1] != self.num_units:
+            raise AsrError(f"the model gives {log_probs.shape[-1]} outputs per frame but the lang dir has "
+                           f"{self.num_units} units; decode with the lang dir the model was trained with")
+        if not self.greedy:
+            return self.decoder.decode(log_probs)
+        # the best path, one row per run of equal best units, made certain; word times map back to frames
+        best = log_probs.argmax(axis=1)
+        starts = np.flatnonzero(np.diff(best, prepend=-1)) if len(best) else np.zeros(0, dtype=np.int64)
+        stops = np.append(starts[1:], len(best))
+        certain = np.full((len(starts), self.num_units), CERTAIN_LOGP)
+        certain[np.arange(len(starts)), best[starts]] = 0.0
+        hyp = self.decoder.decode(certain)[0]
+        path_score = float(log_probs[np.arange(len(best)), best].sum())
+        words = [WordTiming(w.word, int(starts[w.start_frame]), int(stops[w.end_frame - 1])) for w in hyp.words]
+        return [dataclasses.replace(hyp, score=path_score, acoustic_score=path_score, words=words)]
+
+
+def check_lang(model_tokens: Sequence[str], tokenizer: Any, lang_dir: str | os.PathLike) -> None:
+    """A lang dir other than the model's own must have the very units the network outputs (a phone lang may
+    bring another lexicon)."""
+    tokens = list(tokenizer.tokens)
+    if len(tokens) != len(model_tokens):
+        raise AsrError(f"{Path(lang_dir) / 'tokens.txt'}: {len(tokens)} units, but the model outputs "
+                       f"{len(model_tokens)}; use the lang dir the model was trained with")
+    for i, (theirs, ours) in enumerate(zip(tokens, model_tokens)):
+        if theirs != ours:
+            raise AsrError(f"{Path(lang_dir) / 'tokens.txt'}: unit {i} is {theirs!r} but the model's is {ours!r}; "
+                           f"use the lang dir the model was trained with")
+
+
+def make_searcher(model_dir: str | os.PathLike, *, lm: Any = None, lang_dir: str | os.PathLike | None = None,
+                  hotwords: Iterable[str] | None = None, options: DecodeOptions | None = None,
+                  greedy: bool = False) -> Searcher:
+    """The search for a model directory, without loading the network (so it can be forked cheaply)."""
+    from asr.units import load_tokenizer
+
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise AsrError(f"{model_dir}: no such model directory; pass the --out of `asr train`")
+    tokenizer = load_tokenizer(model_dir / "lang")
+    if lang_dir is not None:
+        own = tokenizer.tokens
+        tokenizer = load_tokenizer(lang_dir)
+        check_lang(own, tokenizer, lang_dir)
+    return Searcher(tokenizer, lm=load_lm(lm), hotwords=hotwords, options=options, greedy=greedy)
