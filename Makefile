@@ -5,7 +5,7 @@ PIP ?= $(PYTHON) -m pip
 .PHONY: install test test-all demo bench clean
 
 install:
-	$(PIP) install -q -e ".[dev,demo,english]"
+	$(PIP) install -q -e ".[dev,demo,english,plot]"
 
 # Fast tests (what a developer runs after every change).
 test: install

@@ -8,8 +8,10 @@ programming errors keep their traceback.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
+from types import ModuleType
 from typing import Iterator
 
 
@@ -33,3 +35,12 @@ def skipped_into(failed: dict[str, str] | None, key: str) -> Iterator[None]:
             raise
         logging.getLogger("asr").warning("skipping %s: %s", key, e)
         failed[key] = str(e)
+
+
+def import_extra(module: str, extra: str, purpose: str) -> ModuleType:
+    """Import an optional dependency, or say in one line which extra of `asr` brings it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise AsrError(f"{purpose} needs {module.split('.')[0]}, which is not installed: "
+                       f"pip install 'asr[{extra}]'") from None

@@ -15,9 +15,9 @@ AXIS_LABELS = {"spectrogram": "FFT bin", "fbank": "mel bin", "mfcc": "cepstrum"}
 def plot_features(feats: np.ndarray, path: str | os.PathLike, *, kind: str, frame_shift_s: float,
                   sample_frequency: float | None = None, title: str | None = None) -> None:
     """Save (frames, dim) features as a heat map, time on x; spectrograms get a frequency axis in Hz."""
-    import matplotlib
+    from asr.errors import import_extra
 
-    matplotlib.use("Agg")
+    import_extra("matplotlib", "plot", "plotting features").use("Agg")
     import matplotlib.pyplot as plt
 
     feats = np.asarray(feats, dtype=np.float64)

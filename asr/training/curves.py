@@ -30,9 +30,9 @@ def read_log(model_dir: str | os.PathLike) -> list[dict]:
 
 def plot_curves(model_dir: str | os.PathLike, path: str | os.PathLike, title: str | None = None) -> None:
     """Left: train and valid CTC loss per token; right: greedy valid CER/WER (%), when validated."""
-    import matplotlib
+    from asr.errors import import_extra
 
-    matplotlib.use("Agg")
+    import_extra("matplotlib", "plot", "plotting training curves").use("Agg")
     import matplotlib.pyplot as plt
 
     records = read_log(model_dir)

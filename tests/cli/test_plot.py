@@ -29,3 +29,11 @@ def test_plot_options_and_bad_audio(fsdd_dir, tmp_path, capsys):
     error = capsys.readouterr().err.strip()
     assert error.startswith("asr: error:") and str(broken) in error and len(error.splitlines()) == 1
     assert not (tmp_path / "x.png").exists()
+
+
+def test_without_the_plot_extra_the_error_names_it(fsdd_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)  # as if matplotlib were not installed
+    assert run(["plot", "fbank", str(fsdd_dir / "3_theo_5.wav"), "-o", str(tmp_path / "x.png")]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error == "asr: error: plotting features needs matplotlib, which is not installed: pip install 'asr[plot]'"
+    assert not (tmp_path / "x.png").exists()
