@@ -4,8 +4,13 @@ PIP ?= $(PYTHON) -m pip
 
 .PHONY: install test test-all demo bench clean
 
-install:
+# Editable install with every extra the tests and the demo use; redone only when pyproject.toml changes (the
+# stamp records the last install).
+install: .install-stamp
+
+.install-stamp: pyproject.toml
 	$(PIP) install -q -e ".[dev,demo,english,plot]"
+	touch $@
 
 # Fast tests (what a developer runs after every change).
 test: install
@@ -24,4 +29,4 @@ bench: install
 	$(PYTHON) bench/decode.py
 
 clean:
-	rm -rf .pytest_cache .hypothesis build *.egg-info
+	rm -rf .pytest_cache .hypothesis build *.egg-info .install-stamp

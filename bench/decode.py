@@ -7,7 +7,7 @@ noise, and a unit is often confused with a similar-looking/-sounding one (vowels
 sometimes wins. Seeded. LM: a Laplace (add-one) trigram from `asr.lm`, trained on the transcripts of the other
 utterances and written as ARPA; every decoder reads that file (kenlm and flashlight load it themselves).
 
-Timing follows /work/shared/BENCHMARKING.md: threads pinned to 1, one untimed warm-up per contender and beam,
+Timing follows the shared benchmarking guide (BENCHMARKING.md): threads pinned to 1, one untimed warm-up per contender and beam,
 then `--rounds` rounds; in each round every contender decodes all utterances once, in an order that rotates
 between rounds; speed ratios are taken within a round and the median over rounds is reported. Our decoder and
 our LM are rebuilt before every timed call, so no cache outlives one pass over the utterances.
@@ -16,7 +16,7 @@ pyctcdecode pins numpy<2, so it runs in its own interpreter (`--peer-python`, se
 bench/requirements-decode.txt); its worker reports the time of its decoding loop alone.
 
     python bench/decode.py [--utterances 200] [--rounds 3] [--beams 8,32,100]
-                           [--peer-python /tmp/decode-peers/bin/python]
+                           [--peer-python PEERS_VENV/bin/python]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from asr.units import train_tokenizer  # noqa: E402
 
 SPEECHOCEAN_TEXT = REPO.parent / "shared" / "data" / "speechocean762-train" / "text"
 SIMILAR = ["AEIOUY", "BP", "DT", "MN", "SZC", "CKGQ", "FV", "GJ", "LR", "WV", "HX"]
-DEFAULT_PEER_PYTHON = os.environ.get("ASR_BENCH_PEER_PYTHON", "/tmp/decode-peers/bin/python")
+DEFAULT_PEER_PYTHON = os.environ.get("ASR_BENCH_PEER_PYTHON", sys.executable)
 
 
 def similar_units(tokens: list[str]) -> dict[int, list[int]]:
@@ -158,8 +158,8 @@ def main() -> None:
     parser.add_argument("--confusion", type=float, default=0.35, help="chance a unit gets a similar competitor")
     parser.add_argument("--smoothing", default="laplace", choices=["laplace", "kneser_ney"])
     parser.add_argument("--peer-python", default=DEFAULT_PEER_PYTHON,
-                        help="interpreter with pyctcdecode+kenlm (numpy<2); default $ASR_BENCH_PEER_PYTHON or "
-                             "/tmp/decode-peers/bin/python, else this one")
+                        help="interpreter with pyctcdecode+kenlm (numpy<2); default $ASR_BENCH_PEER_PYTHON, else "
+                             "this one")
     args = parser.parse_args()
     import torch
     torch.set_num_threads(1)

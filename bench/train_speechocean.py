@@ -2,7 +2,7 @@
 dev: for each unit type (char, phone, bpe) train a crnn and report dev error rates greedy and with the word LM,
 seconds per epoch and parameters.
 
-    python bench/train_speechocean.py [--corpus ../shared/data/speechocean762-train] [--work /tmp/asr-bench-so]
+    python bench/train_speechocean.py [--corpus ../shared/data/speechocean762-train] [--work DIR]
         [--units char phone bpe] [--config recipes/speechocean762/conf/train.yaml] [-- extra `asr train` flags]
 
     # the GPU rows of recipes/speechocean762/RESULTS.md (sizes S / M / L; round 2: --epochs 20):
@@ -33,6 +33,7 @@ import json  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -56,7 +57,7 @@ def error_rate(output: str, kind: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "data" / "speechocean762-train"))
-    parser.add_argument("--work", default="/tmp/asr-bench-so")
+    parser.add_argument("--work", default=None, help="working folder [a new temporary one]")
     parser.add_argument("--units", nargs="+", default=["char", "phone", "bpe"])
     parser.add_argument("--bpe-vocab", type=int, default=150)
     parser.add_argument("--config", default=str(RECIPE / "conf" / "train.yaml"))
@@ -67,7 +68,7 @@ def main() -> None:
     from asr.models import count_parameters
     from asr.modeldir import load_model_dir
 
-    work = Path(args.work).absolute()
+    work = Path(args.work or tempfile.mkdtemp(prefix="asr-bench-so-")).absolute()
     subprocess.run(["bash", str(RECIPE / "run.sh"), "--corpus-dir", str(Path(args.corpus).absolute()), "--work-dir",
                     str(work), "--units", " ".join(args.units), "--bpe-vocab-size", str(args.bpe_vocab),
                     "--stop-stage", "4"], check=True, cwd=REPO, env=ENV)

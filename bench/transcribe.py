@@ -6,7 +6,7 @@ Inputs: a trained model directory (`--model`, e.g. the speechocean762 recipe's e
 Search modes: greedy, prefix beam search (beam 32), and beam 32 with a word trigram (`--lm`, e.g. the recipe's
 data/local/lm/lm.arpa).
 
-Timing follows /work/shared/BENCHMARKING.md: threads pinned to 1, one untimed warm-up per mode, then `--rounds`
+Timing follows the shared benchmarking guide (BENCHMARKING.md): threads pinned to 1, one untimed warm-up per mode, then `--rounds`
 rounds; in each every mode transcribes the short files and the long file once, in an order that rotates between
 rounds. The real-time factor (seconds of compute per second of audio, lower is faster) is the median over rounds;
 each call includes reading and resampling the audio, features, CMVN, the network and the search. There is no
@@ -26,6 +26,7 @@ for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUM
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -46,7 +47,7 @@ def main() -> None:
     parser.add_argument("--corpus", default=str(CORPUS))
     parser.add_argument("--files", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--work", default="/tmp/asr-bench-transcribe")
+    parser.add_argument("--work", default=None, help="working folder [a new temporary one]")
     args = parser.parse_args()
 
     import torch
@@ -60,7 +61,7 @@ def main() -> None:
     files = [str(corpus / path) for path in list(read_kaldi_map(corpus / "wav.scp").values())[:args.files]]
     waves = [sf.read(path, dtype="float32") for path in files]
     short_seconds = sum(len(wave) / rate for wave, rate in waves)
-    long_path = Path(args.work) / "long.wav"
+    long_path = Path(args.work or tempfile.mkdtemp(prefix="asr-bench-transcribe-")) / "long.wav"
     long_path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(long_path, np.concatenate([wave for wave, _ in waves]), waves[0][1], subtype="PCM_16")
     lm = read_arpa(args.lm) if args.lm else None
