@@ -166,9 +166,15 @@ def test_cut_ark_names_file_and_offset(tmp_path: Path, cut: int) -> None:
         list(read_ark(truncated))
     location, message = str(excinfo.value).split(": ", 1)
     assert location.startswith(f"{truncated}:") and "truncated" in message
+    if cut >= 0:  # the id was read whole: the error names the entry to fix
+        assert message.endswith("(entry b)")
     with pytest.raises(AsrError) as excinfo:
         read_matrix(f"{truncated}:{offset_b}")
     assert f"{truncated}:{offset_b}" in str(excinfo.value)
+    cut_scp = tmp_path / "cut.scp"
+    cut_scp.write_text(f"a {truncated}:{int(read_scp(scp)['a'].rsplit(':', 1)[1])}\nb {truncated}:{offset_b}\n")
+    with pytest.raises(AsrError, match=f"\\(entry b of {cut_scp}\\)$"):
+        list(load_scp(cut_scp))
 
 
 def test_garbage_is_asr_error(tmp_path: Path) -> None:
