@@ -13,11 +13,11 @@ from typing import Iterator
 
 import numpy as np
 
+from asr.audio import INT16_SCALE
 from asr.features.config import FrameOptions
 
 # Kaldi floors energies at float32 epsilon before the log, whatever the computation precision.
 FLOAT32_EPSILON = float(np.finfo(np.float32).eps)
-INT16_SCALE = 32768.0
 
 
 def num_frames(num_samples: int, opts: FrameOptions) -> int:

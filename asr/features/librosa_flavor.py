@@ -16,7 +16,7 @@ import numpy as np
 import scipy.fft
 
 from asr.features.config import LibrosaMelOptions, LibrosaMfccOptions
-from asr.features.framing import INT16_SCALE
+from asr.audio import INT16_SCALE
 
 
 def hz_to_mel(freq: np.ndarray | float, htk: bool = False) -> np.ndarray:

@@ -313,10 +313,9 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
 
 def format_ctm_lines(utt: str, hyp: Hypothesis, frame_shift_s: float, offset_s: float = 0.0) -> list[str]:
     """Kaldi ctm lines `utt 1 start duration word` (seconds, 2 decimals)."""
-    lines = []
-    for word, start, end in hyp.word_times(frame_shift_s):
-        lines.append(f"{utt} 1 {start + offset_s:.2f} {end - start:.2f} {word}\n")
-    return lines
+    from asr.kaldi_io.ctm import ctm_line
+
+    return [ctm_line(utt, start + offset_s, end - start, word) for word, start, end in hyp.word_times(frame_shift_s)]
 
 
 def ctm_lines(result: DecodeResult) -> list[str]:

@@ -310,8 +310,10 @@ def write_transcript(transcript: Transcript, fmt: str, output_dir: str | os.Path
 
 
 def format_ctm(transcript: Transcript) -> str:
+    from asr.kaldi_io.ctm import ctm_line
+
     name = Path(transcript.source).stem
-    return "".join(f"{name} 1 {w.start:.2f} {w.end - w.start:.2f} {w.word}\n" for w in transcript.words)
+    return "".join(ctm_line(name, w.start, w.end - w.start, w.word) for w in transcript.words)
 
 
 def _srt_time(seconds: float) -> str:
