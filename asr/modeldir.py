@@ -121,7 +121,7 @@ class ModelDir:
         return compute_features(self.feature_kind, waveform, sample_frequency, self.feature_options,
                                 flavor=self.feature_flavor)
 
-    def compute_features(self, waveform: np.ndarray, sample_frequency: float) -> np.ndarray:
+    def network_input(self, waveform: np.ndarray, sample_frequency: float) -> np.ndarray:
         """Network input for a waveform (int16 range, at the model's sample rate): features, then CMVN (a waveform
         alone is its own speaker)."""
         return self.normalize(self.raw_features(waveform, sample_frequency))

@@ -54,7 +54,7 @@ def test_posteriors_follow_the_subsampled_lengths(model_dir):
 def test_features_from_audio_use_the_recorded_options(model_dir):
     loaded = load_model_dir(model_dir)
     wave = np.random.default_rng(0).normal(0, 1000, 8000).astype(np.float32)
-    feats = loaded.compute_features(wave, 8000)
+    feats = loaded.network_input(wave, 8000)
     assert feats.shape == (98, 6) and feats.dtype == np.float32  # 1 s at 10 ms shift, 25 ms window
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from asr.features import make_options, options_dict
-from asr.features.mel import inverse_mel_scale, mel_scale
+from asr.features.melbanks import inverse_mel_scale, mel_scale
 from asr.models import build_model
 from asr.training.config import TrainConfig
 from asr.training.dataset import FeatureSpec

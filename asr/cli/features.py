@@ -137,7 +137,7 @@ def extraction_command(kind: str) -> click.Command:
                 settings: tuple[str, ...], nj: int, skip_errors: bool, allow_pipes: bool, channel: int | None,
                 allow_resample: bool, file_format: str, compress: bool, progress: bool, **flags: Any) -> None:
         from asr.features.config import make_options
-        from asr.features.runner import AudioOptions, extract_data_dir, extract_files
+        from asr.features.extract import AudioOptions, extract_data_dir, extract_files
 
         overrides, explicit_rate = resolve_options(kind, flavor, config, flags, settings)
         audio = AudioOptions(channel=channel, allow_resample=allow_resample, allow_pipes=allow_pipes)
@@ -177,7 +177,7 @@ def cmvn() -> None:
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [DATA_DIR].")
 def cmvn_compute(data_dir: Path, mode: str, out: Path | None) -> None:
     """Stats of DATA_DIR/feats.scp into cmvn.ark + cmvn.scp."""
-    from asr.features.runner import compute_cmvn_data_dir
+    from asr.features.extract import compute_cmvn_data_dir
 
     click.echo(f"asr features cmvn: wrote {compute_cmvn_data_dir(data_dir, mode, out)}")
 
@@ -194,7 +194,7 @@ def cmvn_compute(data_dir: Path, mode: str, out: Path | None) -> None:
 def cmvn_apply(feats: Path, out: Path, stats: Path | None, utt2spk: Path | None, norm_vars: bool) -> None:
     """Normalize FEATS (a data directory, .scp, .ark, ...) with per-utterance, per-speaker or global stats."""
     from asr.kaldi_io import read_kaldi_map
-    from asr.features.runner import apply_cmvn_to
+    from asr.features.extract import apply_cmvn_to_archive
 
     if feats.is_dir():
         stats = stats or feats / "cmvn.scp"
@@ -202,7 +202,7 @@ def cmvn_apply(feats: Path, out: Path, stats: Path | None, utt2spk: Path | None,
             utt2spk = feats / "utt2spk"
     if stats is None:
         raise AsrError(f"{feats}: give the CMVN stats with --stats (from `asr features cmvn compute`)")
-    count = apply_cmvn_to(feats, stats, out, utt2spk=read_kaldi_map(utt2spk) if utt2spk else None,
+    count = apply_cmvn_to_archive(feats, stats, out, utt2spk=read_kaldi_map(utt2spk) if utt2spk else None,
                           norm_vars=norm_vars)
     click.echo(f"asr features cmvn: normalized {count} matrices -> {out}")
 
@@ -216,9 +216,9 @@ def cmvn_apply(feats: Path, out: Path, stats: Path | None, utt2spk: Path | None,
               help="Regression half-window (frames each side).")
 def deltas(feats: Path, out: Path, order: int, window: int) -> None:
     """Append deltas (Kaldi's add-deltas) to every matrix of FEATS (a data directory, .scp, .ark, ...)."""
-    from asr.features.runner import add_deltas_to
+    from asr.features.extract import add_deltas_to_archive
 
-    count = add_deltas_to(feats, out, order=order, window=window)
+    count = add_deltas_to_archive(feats, out, order=order, window=window)
     click.echo(f"asr features deltas: {count} matrices -> {out}")
 
 
@@ -226,7 +226,7 @@ def deltas(feats: Path, out: Path, order: int, window: int) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def info(paths: tuple[Path, ...]) -> None:
     """Shape and statistics of feature files (.scp .ark .npz .npy .htk .csv, or a data directory)."""
-    from asr.features.runner import describe
+    from asr.features.extract import describe
 
     for path in paths:
         click.echo(describe(path))

@@ -33,13 +33,13 @@ def feature_plot_command(kind: str) -> click.Command:
                 channel: int | None, allow_resample: bool, title: str | None, **flags: Any) -> None:
         from asr.audio import load_audio
         from asr.features.plot import describe_plot, plot_features
-        from asr.features.runner import features_of, frame_shift_seconds, options_for_file
+        from asr.features.extract import source_features, frame_shift_seconds, options_for_file
 
         overrides, explicit_rate = resolve_options(kind, flavor, config, flags, settings)
         wave, rate = load_audio(audio, sample_frequency=int(overrides["sample_frequency"]) if explicit_rate else None,
                                 channel=channel, allow_resample=allow_resample)
         opts = options_for_file(kind, overrides, rate, flavor, audio)
-        feats = features_of(kind, wave, rate, opts, flavor, str(audio))
+        feats = source_features(kind, wave, rate, opts, flavor, str(audio))
         plot_features(feats, out, kind=kind, frame_shift_s=frame_shift_seconds(opts), sample_frequency=rate,
                       title=title or f"{audio.name}: {describe_plot(kind, opts)}")
         click.echo(f"asr plot {kind}: {feats.shape[0]} frames x {feats.shape[1]} -> {out}")

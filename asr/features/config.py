@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from asr.config import build_config
 from asr.errors import AsrError
+from asr.features.melbanks import mel_banks
 
 WINDOW_TYPES = ("povey", "hamming", "hanning", "rectangular", "blackman")
 # Bounds far beyond any speech setting, so a hostile conf or features.yaml (`--num-mel-bins=1000000000`) is an
@@ -121,8 +122,6 @@ class MelOptions(FrameOptions):
         if self.vtln_warp != 1.0 and not (self.low_freq < self.vtln_low < vtln_high < high):
             raise AsrError(f"vtln_low={self.vtln_low} and vtln_high={self.vtln_high} must satisfy low_freq < "
                            f"vtln_low < vtln_high < high_freq ({self.low_freq} Hz, {high} Hz), as in Kaldi")
-        from asr.features.mel import mel_banks  # here, not at the top: mel.py imports this module
-
         banks = mel_banks(self.num_mel_bins, self.padded_window_size, self.sample_frequency, self.low_freq,
                           self.high_freq, self.vtln_low, self.vtln_high, self.vtln_warp)
         if not banks.any(axis=1).all():  # Kaldi's MelBanks refuses this too

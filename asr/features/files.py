@@ -16,7 +16,7 @@ import numpy as np
 
 from asr.errors import AsrError
 from asr.fileio import atomic_write
-from asr.kaldi_io import ArkWriter, load_scp, read_ark, read_htk, write_htk
+from asr.kaldi_io import ArkWriter, read_scp_matrices, read_ark, read_htk, write_htk
 
 SINGLE_FORMATS = (".npy", ".csv", ".htk")  # one matrix per file
 ARCHIVE_FORMATS = (".ark", ".npz")  # many keyed matrices per file
@@ -43,7 +43,7 @@ def write_matrix(path: str | os.PathLike, feats: np.ndarray, *, frame_shift_s: f
         raise AsrError(f"{path}: unknown output format {suffix!r}; use one of {', '.join(SINGLE_FORMATS)}")
 
 
-class ArchiveWriter:
+class ArkOrNpzWriter:
     """Many keyed matrices into one .ark (with a .scp beside it) or one .npz, made visible on close."""
 
     def __init__(self, path: str | os.PathLike, *, compress: bool = False) -> None:
@@ -69,7 +69,7 @@ class ArchiveWriter:
             with atomic_write(self.path, "wb") as f:
                 np.savez(f, **self._arrays)
 
-    def __enter__(self) -> ArchiveWriter:
+    def __enter__(self) -> ArkOrNpzWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -100,7 +100,7 @@ def _read_feature_arrays(path: str | os.PathLike) -> Iterator[tuple[str, np.ndar
         raise AsrError(f"{path}: not found; give a feature file (.scp .ark .npz .npy .htk .csv) or a data directory")
     suffix = path.suffix.lower()
     if suffix == ".scp":
-        yield from load_scp(path)
+        yield from read_scp_matrices(path)
     elif suffix == ".ark":
         yield from read_ark(path)
     elif suffix == ".npz":

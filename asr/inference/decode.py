@@ -105,7 +105,7 @@ def _feats_mismatch(model: Any, data: Any, keys: list[str], allow_pipes: bool, a
     except AsrError as e:
         logger.info("cannot spot-check feats.scp against the audio (%s); trusting its dimension", e)
         return None
-    ours = model.compute_features(wave, rate)  # both with the model's CMVN, so the scale is known
+    ours = model.network_input(wave, rate)  # both with the model's CMVN, so the scale is known
     theirs = model.normalize(np.asarray(read_matrix(data.feats_scp[key]), dtype=np.float64))
     if ours.shape != theirs.shape:
         return (f"utterance {key}: feats.scp has {theirs.shape[0]} frames, the model's feature options give "

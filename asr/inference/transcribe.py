@@ -197,7 +197,7 @@ class Transcriber:
         total = self.grid.input_frames(audio.num_samples)
         chunk, context = self._chunk_frames()
         if total <= chunk:
-            lp = model_posteriors(self.model, [self.model.compute_features(audio.read(0, audio.num_samples),
+            lp = model_posteriors(self.model, [self.model.network_input(audio.read(0, audio.num_samples),
                                                                            self.rate)])[0]
             if len(lp) == 0:
                 logger.warning("%s: shorter than one feature frame; empty transcript", audio.path)
@@ -211,7 +211,7 @@ class Transcriber:
             stop = min(start + chunk, total)
             first, last = max(0, start - context), min(total, stop + context)
             wave = audio.read(first * self.grid.shift, last * self.grid.shift + self.grid.window)
-            lp = model_posteriors(self.model, [self.model.compute_features(wave, self.rate)[:last - first]])[0]
+            lp = model_posteriors(self.model, [self.model.network_input(wave, self.rate)[:last - first]])[0]
             yield lp[(start - first) // s: -(-(stop - first) // s)]
 
     def _words(self, audio: AudioFile) -> Iterator[WordTiming]:

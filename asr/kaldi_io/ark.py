@@ -1,5 +1,5 @@
 """Kaldi binary (and text) archives: `ArkWriter` writes an ark and its scp atomically; `read_ark`, `read_matrix`
-(an `ark:offset[ranges]` spec), `load_scp` and `matrix_shape` read any ark Kaldi, kaldiio or we wrote."""
+(an `ark:offset[ranges]` spec), `read_scp_matrices` and `matrix_shape` read any ark Kaldi, kaldiio or we wrote."""
 
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ def read_ark(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray]]:
             yield key, matrix
 
 
-def load_scp(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray]]:
+def read_scp_matrices(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray]]:
     """Iterate over (key, matrix) for the entries of an scp, in scp order."""
     handles: dict[str, BinaryIO] = {}  # each archive opened once, as scp entries mostly share a few arks
     with contextlib.ExitStack() as files:

@@ -78,7 +78,7 @@ def resolve_feature_spec(config, data_dir: str | os.PathLike) -> FeatureSpec:
     defaults of --feature-type. They are recorded in the model directory so transcription redoes them."""
     from asr.datadir import read_data_dir
     from asr.features import feature_dim, make_options, options_dict
-    from asr.features.runner import frame_shift_seconds
+    from asr.features.extract import frame_shift_seconds
 
     datadir = read_data_dir(data_dir)
     source = config.feats_source

@@ -192,7 +192,7 @@ def test_interrupted_run_leaves_the_previous_scp_valid(data_dir, monkeypatch):
     args = ["features", "mfcc", str(data_dir), "--sample-frequency=8000", "--dither=0", "--no-progress"]
     assert run(args) == 0
     before = dict(kaldiio.load_scp(str(data_dir / "feats.scp")))
-    import asr.features.runner as runner
+    import asr.features.extract as runner
 
     calls = []
     real = runner.compute_features

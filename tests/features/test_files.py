@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from asr.errors import AsrError
-from asr.features.files import ArchiveWriter, read_features, write_matrix
+from asr.features.files import ArkOrNpzWriter, read_features, write_matrix
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_single_matrix_formats_round_trip(tmp_path, matrices, suffix):
 @pytest.mark.parametrize("suffix", [".ark", ".npz"])
 def test_archives_round_trip(tmp_path, matrices, suffix):
     path = tmp_path / f"all{suffix}"
-    with ArchiveWriter(path) as writer:
+    with ArkOrNpzWriter(path) as writer:
         for key, values in matrices.items():
             writer.write(key, values)
     back = dict(read_features(path))
@@ -45,7 +45,7 @@ def test_archives_round_trip(tmp_path, matrices, suffix):
 def test_failed_archive_leaves_nothing(tmp_path, matrices):
     path = tmp_path / "all.ark"
     with pytest.raises(RuntimeError):
-        with ArchiveWriter(path) as writer:
+        with ArkOrNpzWriter(path) as writer:
             writer.write("a", matrices["a"])
             raise RuntimeError("interrupted")
     assert list(tmp_path.iterdir()) == []

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import asr.features as features
-from asr.features.mel import inverse_mel_scale, mel_banks, mel_scale, vtln_warp_freq
+from asr.features.melbanks import inverse_mel_scale, mel_banks, mel_scale, vtln_warp_freq
 
 FBANK_GRID = [
     {},

@@ -61,7 +61,7 @@ def test_decode_recovers_the_words_and_matches_the_model_posteriors(tone, tmp_pa
         import soundfile as sf
 
         wave, rate = sf.read(value, dtype="float32")
-        log_probs = model.log_probs([model.compute_features(wave * 32768.0, rate)])[0]
+        log_probs = model.log_probs([model.network_input(wave * 32768.0, rate)])[0]
         assert greedy.hypotheses[key][0].text == model.tokenizer.decode(greedy_search(log_probs))
         assert result.hypotheses[key][0].text == decoder.decode(log_probs)[0].text
         assert greedy.hypotheses[key][0].score == pytest.approx(float(log_probs.max(axis=1).sum()), abs=1e-3)
@@ -170,7 +170,7 @@ def test_feats_scp_is_used_only_when_it_matches_the_model(tone, tmp_path, caplog
     """`asr features` leaves feats.conf beside feats.scp, which is compared with the model's options; for
     features from elsewhere the first utterance is recomputed from its audio and compared."""
     from asr.features import make_options
-    from asr.features.runner import extract_data_dir
+    from asr.features.extract import extract_data_dir
 
     def features(folder: Path, **options) -> None:
         shutil.copytree(data, folder)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asr.errors import AsrError
-from asr.kaldi_io import (ArkWriter, load_scp, matrix_shape, read_ark, read_htk, read_kaldi_map, read_matrix,
+from asr.kaldi_io import (ArkWriter, read_scp_matrices, matrix_shape, read_ark, read_htk, read_kaldi_map, read_matrix,
                           read_scp, scan_kaldi_map, write_htk, write_kaldi_map)
 
 
@@ -68,7 +68,7 @@ def test_our_reader_round_trip(tmp_path: Path) -> None:
     for key, got in read_ark(ark):
         np.testing.assert_array_equal(got, matrices[key])
         assert got.dtype == matrices[key].dtype and got.flags.writeable
-    for key, got in load_scp(scp):
+    for key, got in read_scp_matrices(scp):
         np.testing.assert_array_equal(got, matrices[key])
     assert matrix_shape(read_scp(scp)["spk1-utt1"]) == (17, 13)
 
@@ -79,7 +79,7 @@ def test_we_read_kaldiio_written_arks(tmp_path: Path) -> None:
     kaldiio.save_ark(str(ark), matrices, scp=str(scp))
     for key, got in read_ark(ark):
         np.testing.assert_array_equal(got, matrices[key])
-    for key, got in load_scp(scp):
+    for key, got in read_scp_matrices(scp):
         np.testing.assert_array_equal(got, matrices[key])
 
 
@@ -136,7 +136,7 @@ def test_interrupted_rewrite_keeps_old_pair_consistent(tmp_path: Path) -> None:
         with ArkWriter(ark, scp) as writer:
             writer.write("zzz-long-key", np.zeros((9, 9), np.float32))
             raise RuntimeError("killed")
-    np.testing.assert_array_equal(dict(load_scp(scp))["a"], old["a"])
+    np.testing.assert_array_equal(dict(read_scp_matrices(scp))["a"], old["a"])
     assert sorted(os.listdir(tmp_path)) == ["feats.ark", "feats.scp"]
 
 
@@ -174,7 +174,7 @@ def test_cut_ark_names_file_and_offset(tmp_path: Path, cut: int) -> None:
     cut_scp = tmp_path / "cut.scp"
     cut_scp.write_text(f"a {truncated}:{int(read_scp(scp)['a'].rsplit(':', 1)[1])}\nb {truncated}:{offset_b}\n")
     with pytest.raises(AsrError, match=f"\\(entry b of {cut_scp}\\)$"):
-        list(load_scp(cut_scp))
+        list(read_scp_matrices(cut_scp))
 
 
 def test_garbage_is_asr_error(tmp_path: Path) -> None:
@@ -327,7 +327,7 @@ def test_compressed_matrices_match_kaldis_format(tmp_path: Path) -> None:
         for key, matrix in matrices.items():
             writer.write(key, matrix)
         writer.write("vector", np.arange(3, dtype=np.float32))  # vectors stay uncompressed, as in Kaldi
-    ours_read, kaldiio_read = dict(load_scp(tmp_path / "c.scp")), dict(kaldiio.load_scp(str(tmp_path / "c.scp")))
+    ours_read, kaldiio_read = dict(read_scp_matrices(tmp_path / "c.scp")), dict(kaldiio.load_scp(str(tmp_path / "c.scp")))
     for key, matrix in matrices.items():
         np.testing.assert_allclose(ours_read[key], kaldiio_read[key], atol=1e-4)
         assert np.abs(ours_read[key] - matrix).max() <= (matrix.max() - matrix.min()) / 63 + 1e-4

@@ -235,7 +235,7 @@ def test_a_librosa_flavor_model_dir_passes_the_features_yaml_check(tmp_path: Pat
     torch.save(build_model(config, 6, len(tokenizer.tokens)).state_dict(), tmp_path / "model.pt")
     loaded = load_model_dir(tmp_path)
     wave = np.random.default_rng(0).normal(0, 1000, 8000).astype(np.float32)
-    assert loaded.compute_features(wave, 8000).shape[1] == 6
+    assert loaded.network_input(wave, 8000).shape[1] == 6
 
 
 @st.composite
@@ -278,7 +278,7 @@ def test_model_dir_yaml_files_raise_only_asr_error(model_dir: Path, tmp_path: Pa
         return
     # whatever loads must run: features of a short noise burst, then the network
     wave = np.random.default_rng(0).normal(0, 1000, 4000).astype(np.float32)
-    feats = only_asr_error(lambda: loaded.compute_features(wave, loaded.sample_frequency), target)
+    feats = only_asr_error(lambda: loaded.network_input(wave, loaded.sample_frequency), target)
     if not isinstance(feats, AsrError):
         (log_probs,) = loaded.log_probs([feats])
         assert log_probs.shape[1] == len(loaded.tokenizer.tokens) and np.isfinite(log_probs).all()

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from asr.kaldi_io import load_scp, read_kaldi_map
+from asr.kaldi_io import read_scp_matrices, read_kaldi_map
 from reliability_cli import asr_command, asr_env, run_asr
 
 pytestmark = pytest.mark.slow
@@ -63,7 +63,7 @@ def stderr_matches(proc: subprocess.Popen, predicate: Callable[[str], bool]) -> 
 
 def assert_scp_complete(scp: Path, keys: list[str]) -> dict[str, np.ndarray]:
     """Every listed matrix reads back whole (a truncated ark would raise) and the scp lists exactly `keys`."""
-    feats = dict(load_scp(scp))
+    feats = dict(read_scp_matrices(scp))
     assert sorted(feats) == sorted(keys)
     return feats
 

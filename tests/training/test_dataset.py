@@ -53,7 +53,7 @@ def test_speed_perturbation_needs_audio(corpus):
 
 def test_feature_options_come_from_the_feats_conf_asr_features_wrote(corpus, tmp_path):
     from asr.features import make_options
-    from asr.features.runner import conf_text
+    from asr.features.extract import conf_text
 
     train, *_ = corpus
     data = tmp_path / "train"

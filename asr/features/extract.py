@@ -30,7 +30,7 @@ from asr.features import compute_features, feature_dim
 from asr.features.cmvn import apply_cmvn, compute_cmvn_stats, speaker_cmvn_stats
 from asr.features.config import FbankOptions, LibrosaMelOptions, MfccOptions, options_dict
 from asr.features.deltas import add_deltas
-from asr.features.files import ARCHIVE_FORMATS, SINGLE_FORMATS, ArchiveWriter, read_features, write_matrix
+from asr.features.files import ARCHIVE_FORMATS, SINGLE_FORMATS, ArkOrNpzWriter, read_features, write_matrix
 from asr.fileio import write_text_atomic
 from asr.kaldi_io import ArkWriter, write_kaldi_map
 
@@ -83,7 +83,7 @@ def htk_kind(kind: str, opts: Any) -> str:
     return "USER"
 
 
-def features_of(kind: str, wave: np.ndarray, rate: int, opts: Any, flavor: str, source: str) -> np.ndarray:
+def source_features(kind: str, wave: np.ndarray, rate: int, opts: Any, flavor: str, source: str) -> np.ndarray:
     """Features of one waveform; audio shorter than one frame is a user error naming `source`."""
     feats = compute_features(kind, wave, rate, opts, flavor=flavor)
     if feats.shape[0] == 0:
@@ -136,7 +136,7 @@ def _extract_job(data: Any, utts: list[str], kind: str, opts: Any, flavor: str, 
                                                   allow_pipes=audio.allow_pipes, channel=audio.channel)
                 recording = data.recording(utt)
                 source = f"{data.path / 'wav.scp'}[{recording}]: {data.wav_scp[recording]}"
-                feats = features_of(kind, wave, rate, opts, flavor, source)
+                feats = source_features(kind, wave, rate, opts, flavor, source)
                 rows.append((utt, writer.write(utt, feats.astype(np.float32)), feats.shape[0]))
                 seconds += len(wave) / rate
             if _PROGRESS is not None:
@@ -301,14 +301,14 @@ def extract_files(inputs: Iterable[str], output: str | os.PathLike, kind: str, o
         raise AsrError(f"{output}: --compress writes Kaldi compressed matrices, which only an .ark holds; use "
                        f"-o out.ark or drop --compress")
     summary = ExtractionSummary()
-    archive = ArchiveWriter(output, compress=compress) if suffix in ARCHIVE_FORMATS else None
+    archive = ArkOrNpzWriter(output, compress=compress) if suffix in ARCHIVE_FORMATS else None
     with archive or contextlib.nullcontext():
         for path, key in tqdm(list(zip(paths, _keys(paths))), desc=kind, unit="file", disable=not progress,
                               leave=False):
             wave, rate = load_audio(path, sample_frequency=None if sample_frequency is None else int(sample_frequency),
                                     channel=audio.channel, allow_resample=audio.allow_resample)
             opts = options_for_file(kind, options, rate, flavor, path)
-            feats = features_of(kind, wave, rate, opts, flavor, str(path))
+            feats = source_features(kind, wave, rate, opts, flavor, str(path))
             if archive is not None:
                 archive.write(key, feats)
             else:
@@ -362,13 +362,13 @@ def compute_cmvn_data_dir(data_dir: str | os.PathLike, mode: str = "speaker",
     return scp
 
 
-def apply_cmvn_to(feats_path: str | os.PathLike, stats_path: str | os.PathLike, output: str | os.PathLike, *,
+def apply_cmvn_to_archive(feats_path: str | os.PathLike, stats_path: str | os.PathLike, output: str | os.PathLike, *,
                   utt2spk: Mapping[str, str] | None = None, norm_vars: bool = False) -> int:
     """Normalize every matrix of `feats_path` with the stats keyed by its utterance, its speaker (via
     utt2spk) or `global`, into archive `output` (.ark + .scp, or .npz). Returns the number written."""
     stats = dict(read_features(stats_path))
     count = 0
-    with ArchiveWriter(output) as writer:
+    with ArkOrNpzWriter(output) as writer:
         for utt, feats in read_features(feats_path):
             key = utt if utt in stats else (utt2spk or {}).get(utt, "global" if "global" in stats else None)
             if key not in stats:
@@ -379,11 +379,11 @@ def apply_cmvn_to(feats_path: str | os.PathLike, stats_path: str | os.PathLike, 
     return count
 
 
-def add_deltas_to(feats_path: str | os.PathLike, output: str | os.PathLike, *, order: int = 2,
+def add_deltas_to_archive(feats_path: str | os.PathLike, output: str | os.PathLike, *, order: int = 2,
                   window: int = 2) -> int:
     """Kaldi's add-deltas over every matrix of `feats_path` into archive `output`. Returns the count."""
     count = 0
-    with ArchiveWriter(output) as writer:
+    with ArkOrNpzWriter(output) as writer:
         for utt, feats in read_features(feats_path):
             if feats.ndim != 2:
                 raise AsrError(f"{feats_path}: {utt!r} is a vector, not a (frames, dims) matrix; deltas need frames")
