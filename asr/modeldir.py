@@ -39,15 +39,17 @@ LANG_DIR = "lang"
 MODEL_FILE = "model.pt"
 
 
+def plain(value: Any) -> Any:
+    """Tuples -> lists (recursively), so configs dump to safe_load-able YAML and load with weights_only."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
 def dump_yaml(data: dict[str, Any]) -> str:
     """YAML of plain data; tuples become lists so the file stays safe_load-able."""
-    def plain(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        return value
-
     return yaml.safe_dump(plain(data), sort_keys=False)
 
 

@@ -39,11 +39,12 @@ For counts of a text the two are equal and the model is exactly the one trained 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 from collections import Counter, defaultdict
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence, TextIO
 
 from asr.errors import AsrError, where
 from asr.lm.model import BOS, EOS, LOG10_ZERO, UNK, Ngram, NgramLM, backoff_log10_prob
@@ -101,31 +102,24 @@ def read_counts(path: str | os.PathLike, order: int | None = None) -> list[Count
     """An N-gram count file (SRILM's `ngram-count -read` format: `w1 .. wN count` per line, any N, integer or
     decimal counts) -> counts[n-1]; N-grams longer than `order` are skipped, repeated lines add up."""
     counts: list[Counter] = []
-    try:
-        with open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                fields = line.split()
-                if not fields:
-                    continue
-                try:
-                    count = float(fields[-1])
-                except ValueError:
-                    count = math.nan
-                if len(fields) < 2 or not count >= 0 or math.isinf(count):
-                    raise AsrError(f"{where(path, number)}: expected `w1 .. wN count` with a count >= 0, got "
-                                   f"{line.strip()[:80]!r}; fix or delete the line")
-                n = len(fields) - 1
-                if order is not None and n > order:
-                    continue
-                while len(counts) < n:
-                    counts.append(Counter())
-                counts[n - 1][tuple(fields[:-1])] += int(count) if count.is_integer() else count
-    except FileNotFoundError:
-        raise AsrError(f"{path}: no such count file") from None
-    except UnicodeDecodeError as e:
-        raise AsrError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except IsADirectoryError:
-        raise AsrError(f"{path}: is a directory, expected a count file") from None
+    with open_text(path, "count file") as f:
+        for number, line in enumerate(f, 1):
+            fields = line.split()
+            if not fields:
+                continue
+            try:
+                count = float(fields[-1])
+            except ValueError:
+                count = math.nan
+            if len(fields) < 2 or not count >= 0 or math.isinf(count):
+                raise AsrError(f"{where(path, number)}: expected `w1 .. wN count` with a count >= 0, got "
+                               f"{line.strip()[:80]!r}; fix or delete the line")
+            n = len(fields) - 1
+            if order is not None and n > order:
+                continue
+            while len(counts) < n:
+                counts.append(Counter())
+            counts[n - 1][tuple(fields[:-1])] += int(count) if count.is_integer() else count
     if not counts or not counts[0]:
         raise AsrError(f"{path}: no unigram counts (lines `word count`); the vocabulary is built from them")
     return counts
@@ -352,31 +346,33 @@ def read_sentences(path: str | os.PathLike, *, has_ids: bool = True) -> list[lis
     """Sentences from a Kaldi `text` file (first field = utterance id, dropped) or, with has_ids=False, plain
     text with one sentence per line. Blank lines are skipped."""
     sentences = []
-    try:
-        with open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                words = line.split()
-                if has_ids:
-                    words = words[1:]
-                if not words:
-                    continue
-                check_sentence(words, where(path, number))
-                sentences.append(words)
-    except FileNotFoundError:
-        raise AsrError(f"{path}: no such text file") from None
-    except UnicodeDecodeError as e:
-        raise AsrError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except IsADirectoryError:
-        raise AsrError(f"{path}: is a directory, expected a text file") from None
+    with open_text(path, "text file") as f:
+        for number, line in enumerate(f, 1):
+            words = line.split()
+            if has_ids:
+                words = words[1:]
+            if not words:
+                continue
+            check_sentence(words, where(path, number))
+            sentences.append(words)
     return sentences
 
 
 def read_word_list(path: str | os.PathLike) -> list[str]:
     """A vocabulary file: the first field of every non-blank line (a plain word list or Kaldi words.txt)."""
+    with open_text(path, "vocabulary file") as f:
+        return [line.split()[0] for line in f if line.strip()]
+
+
+@contextlib.contextmanager
+def open_text(path: str | os.PathLike, what: str) -> Iterator[TextIO]:
+    """A UTF-8 text file for reading; a missing file, a directory or bad bytes become one-line errors naming it."""
     try:
         with open(path, encoding="utf-8") as f:
-            return [line.split()[0] for line in f if line.strip()]
+            yield f
     except FileNotFoundError:
-        raise AsrError(f"{path}: no such vocabulary file") from None
+        raise AsrError(f"{path}: no such {what}") from None
     except UnicodeDecodeError as e:
         raise AsrError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except IsADirectoryError:
+        raise AsrError(f"{path}: is a directory, expected a {what}") from None

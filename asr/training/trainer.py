@@ -27,6 +27,7 @@ from torch import nn
 from asr.config import config_to_dict
 from asr.errors import AsrError
 from asr.fileio import write_text_atomic
+from asr.modeldir import plain
 from asr.models import count_parameters
 from asr.models.specaugment import SpecAugment
 from asr.training.checkpoint import (epoch_checkpoint_path, load_checkpoint, prune_step_checkpoints, rng_state,
@@ -131,7 +132,7 @@ class Trainer:
     def checkpoint_state(self, valid_loss: float | None = None) -> dict[str, Any]:
         states = gather_tensors(self.context, rng_state(self.device))
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "rng": states, "config": _plain(config_to_dict(self.config)), "valid_loss": valid_loss,
+                "rng": states, "config": plain(config_to_dict(self.config)), "valid_loss": valid_loss,
                 **vars(self.state)}
 
     def save(self, path: Path, valid_loss: float | None = None) -> None:
@@ -343,15 +344,6 @@ class Trainer:
         return SummaryWriter(str(self.out_dir / "tensorboard"))
 
 
-def _plain(value: Any) -> Any:
-    """Tuples -> lists, so configs dump to YAML and load with weights_only."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Path | None, lang_dir: str | Path,
                  out_dir: str | Path, *, resume: bool = False, progress: bool = True) -> Trainer:
     """`asr train`: read data and units, build the model, write the model directory, train (or resume).
@@ -374,8 +366,8 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
                            f"or choose another --out")
         if checkpoint is not None:
             before = config_to_dict(read_model_config(out_dir, TrainConfig))
-            changed = sorted(k for k, v in _plain(config_to_dict(config)).items()
-                             if k not in RESUMABLE_CHANGES and _plain(before.get(k)) != v)
+            changed = sorted(k for k, v in plain(config_to_dict(config)).items()
+                             if k not in RESUMABLE_CHANGES and plain(before.get(k)) != v)
             if changed:
                 raise AsrError(f"{out_dir}/config.yaml: --resume with changed options "
                                f"{', '.join(f'{k}={before.get(k)!r}->{getattr(config, k)!r}' for k in changed)}; "
