@@ -153,8 +153,12 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
                        f"pickled objects, which are refused") from None
 
 
-def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu") -> ModelDir:
-    """Rebuild a trained model from its directory; errors name the missing or broken file."""
+def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu",
+                   num_threads: int | None = None) -> ModelDir:
+    """Rebuild a trained model from its directory on `device` (and, when given, with `num_threads` torch
+    intra-op threads); errors name the missing or broken file."""
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
     from asr.kaldi_io import read_ark
     from asr.models import build_model, resolve_device
     from asr.units import load_tokenizer

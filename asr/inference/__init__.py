@@ -2,7 +2,7 @@
 
 Read in this order, each module crossed once on the way from a wav to words:
   config      InferenceConfig (device, batching, chunking) and conf/decode.yaml loading
-  network     the model directory's network (asr.modeldir) on a device, and its CTC log-posteriors
+  network     a loaded model directory's (asr.modeldir.load_model_dir) CTC log-posteriors and feature options
   search      the CTC search (asr.decoding) set up once per run: units, LM, lexicon, hotwords
   decode      a Kaldi data directory -> exp/NAME/decode_<set>/ (text, ctm, n-best, scores)
   transcribe  audio files of any length -> Transcripts with word times (`asr.transcribe(...)`)

@@ -40,7 +40,7 @@ from asr.decoding import DecodeOptions, Hypothesis
 from asr.errors import AsrError, skipped_into
 from asr.fileio import write_text_atomic
 from asr.inference.config import InferenceConfig
-from asr.inference.network import input_dim, load_model, model_feature_options, model_posteriors
+from asr.inference.network import input_dim, model_feature_options, model_posteriors
 from asr.inference.search import Searcher, make_searcher
 
 logger = logging.getLogger(__name__)
@@ -218,6 +218,7 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
 
     from asr.datadir import load_utterance_audio, read_data_dir
     from asr.kaldi_io import read_matrix
+    from asr.modeldir import load_model_dir  # imports torch: here, so that importing this module does not
     from asr.batching import make_batches
     from asr.features.cmvn import stats_of
 
@@ -229,7 +230,7 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
                              greedy=config.greedy)
     pool = _search_pool(searcher, config.nj)  # forked before torch runs anything
     try:
-        model = load_model(model_dir, config)
+        model = load_model_dir(model_dir, config.device, config.num_threads)
         source = choose_feats_source(model, data, config.feats_source, allow_pipes=allow_pipes,
                                      allow_resample=config.allow_resample)
         keys = sorted(data.feats_scp) if source == "feats" else sorted(data.segments or data.wav_scp)

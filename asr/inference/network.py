@@ -1,4 +1,4 @@
-"""The acoustic half of inference: a model directory's network on the configured device, and its posteriors."""
+"""The acoustic half of inference: a loaded model directory's (asr.modeldir) CTC log-posteriors and feature options."""
 
 from __future__ import annotations
 
@@ -6,18 +6,6 @@ import os
 from typing import Any, Sequence
 
 import numpy as np
-
-from asr.inference.config import InferenceConfig
-
-
-def load_model(model_dir: str | os.PathLike, config: InferenceConfig):
-    """The network of a model directory (asr.modeldir.load_model_dir) on the configured device and threads."""
-    import torch
-
-    from asr.modeldir import load_model_dir
-
-    torch.set_num_threads(config.num_threads)
-    return load_model_dir(model_dir, device=config.device)
 
 
 def model_posteriors(model: Any, feats: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -35,7 +35,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from asr.inference.config import InferenceConfig, field_names
-from asr.inference.network import load_model, model_posteriors
+from asr.inference.network import model_posteriors
 from asr.inference.search import Searcher, make_searcher
 from asr.decoding import DecodeOptions, WordTiming
 from asr.errors import AsrError
@@ -166,7 +166,9 @@ class Transcriber:
         self.config = config or InferenceConfig()
         self.searcher: Searcher = make_searcher(model_dir, lm=lm, lang_dir=lang_dir, hotwords=hotwords,
                                                 options=options, greedy=self.config.greedy)
-        self.model = load_model(model_dir, self.config)
+        from asr.modeldir import load_model_dir  # imports torch: here, so that `import asr.transcribe` does not
+
+        self.model = load_model_dir(model_dir, self.config.device, self.config.num_threads)
         self.channel = channel
         self.progress = progress
         opts = make_options(self.model.feature_kind, self.model.feature_options)
