@@ -10,7 +10,7 @@ from asr.features.config import FrameOptions, SpectrogramOptions
 from asr.features.framing import FLOAT32_EPSILON, num_frames, windowed_blocks
 
 # numpy 2 can write the rfft into the reused block; numpy 1.26 (what pip picks beside numpy<2 pins) cannot, and
-# copies it there instead (bench/features.py measures the cost).
+# copies it there instead: one more (frames, bins) allocation per block.
 RFFT_HAS_OUT = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
 

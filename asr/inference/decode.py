@@ -218,7 +218,7 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
 
     from asr.datadir import load_utterance_audio, read_data_dir
     from asr.kaldi_io import read_matrix
-    from asr.modeldir import load_model_dir  # imports torch: here, so that importing this module does not
+    from asr.modeldir import load_model_dir  # imports torch; local, so importing this module does not
     from asr.batching import make_batches
     from asr.features.cmvn import stats_of
 

@@ -166,7 +166,7 @@ class Transcriber:
         self.config = config or InferenceConfig()
         self.searcher: Searcher = make_searcher(model_dir, lm=lm, lang_dir=lang_dir, hotwords=hotwords,
                                                 options=options, greedy=self.config.greedy)
-        from asr.modeldir import load_model_dir  # imports torch: here, so that `import asr.transcribe` does not
+        from asr.modeldir import load_model_dir  # imports torch; local, so `import asr.transcribe` does not
 
         self.model = load_model_dir(model_dir, self.config.device, self.config.num_threads)
         self.channel = channel

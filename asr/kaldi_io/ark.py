@@ -137,8 +137,10 @@ def read_ark(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray]]:
             key = _read_key(f, path, offset)
             if key is None:
                 return
-            with _naming(key):
+            try:
                 matrix = _read_object(f, path)
+            except AsrError as e:  # also name the entry, so the user knows what to fix
+                raise AsrError(f"{e} (entry {key})") from None
             yield key, matrix
 
 
@@ -147,18 +149,11 @@ def read_scp_matrices(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray
     handles: dict[str, BinaryIO] = {}  # each archive opened once, as scp entries mostly share a few arks
     with contextlib.ExitStack() as files:
         for key, spec in read_scp(path).items():
-            with _naming(key, path):
+            try:
                 matrix = _read_spec(spec, files, handles)
+            except AsrError as e:
+                raise AsrError(f"{e} (entry {key} of {os.fspath(path)})") from None
             yield key, matrix
-
-
-@contextlib.contextmanager
-def _naming(key: str, scp: str | os.PathLike | None = None) -> Iterator[None]:
-    """Errors reading one entry also name its id (and the scp it came from), so the user knows what to fix."""
-    try:
-        yield
-    except AsrError as e:
-        raise AsrError(f"{e} (entry {key}{f' of {os.fspath(scp)}' if scp is not None else ''})") from None
 
 
 def matrix_shape(spec: str) -> tuple[int, ...]:
