@@ -47,6 +47,7 @@ def main() -> None:
 
     import torch
 
+    from asr.datadir import subset_data_dir
     from asr.prepare.fsdd import prepare_fsdd
     from asr.units import train_tokenizer
 
@@ -63,9 +64,7 @@ def main() -> None:
         rest = [s for s in speakers if s != args.dev_speaker]
         for name, chosen in (("dev", [args.dev_speaker]), ("train_nodev", rest)):
             (work / f"{name}.spk").write_text("".join(f"{s}\n" for s in chosen))
-            subprocess.run([sys.executable, "-m", "asr", "data", "subset", "--spk-list", str(work / f"{name}.spk"),
-                            str(train_dir), str(work / "data" / name)], check=True, cwd=REPO,
-                           env={**os.environ, "PYTHONPATH": str(REPO)})
+            subset_data_dir(train_dir, work / "data" / name, spk_list=work / f"{name}.spk")
         dev_dir = work / "data/dev"
         train_dir = work / "data/train_nodev"
         valid = ["--valid", str(dev_dir)]
