@@ -5,14 +5,15 @@
 #   bash recipes/mini/run.sh --stage 5 --stop-stage 6   # retrain and decode only
 #   bash recipes/mini/run.sh --num-train 200 --epochs 2 --work-dir /tmp/mini   # a quick reduced run
 #
-# Stages: 0 synthesize (eSpeak NG)  1 prepare  2 features + CMVN  3 char units  4 word 3-gram LM
-#         5 train a crnn  6 decode without and with the LM, score  7 transcribe one test file
+# Stages: 0 synthesize (eSpeak NG)  1 prepare  2 features  3 char units (data/lang_char)
+#         4 word 3-gram LM (data/local/lm)  5 train a crnn  6 decode without and with the LM, score
+#         7 transcribe one test file
 set -euo pipefail
 
 stage=0
 stop_stage=100
 nj=2
-work_dir=            # where corpus/ data/ lang/ exp/ go (default: this recipe's folder)
+work_dir=            # where corpus/ data/ exp/ go (default: this recipe's folder)
 num_train=1000       # synthesized utterances per split (CI runs a reduced size through the same code)
 num_dev=100
 num_test=200
@@ -22,7 +23,7 @@ num_threads=1      # torch threads for training (more threads on a busy machine 
 resume=false        # true: continue the model's latest checkpoint instead of training afresh
 lm_order=3
 lm_smoothing=kneser_ney
-help_message="Usage: $0 [options]   (the mini recipe: synthesize, prepare, features, units, lm, train, decode)"
+help_message="Usage: $0 [options]   (the mini recipe: synthesize, prepare, features, units, lm, train, decode, transcribe)"
 
 . "$(dirname "$0")/../utils/parse_options.sh"
 . "$(dirname "$0")/../utils/path.sh"   # also enters --work-dir
@@ -46,42 +47,41 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  # no CMVN stats here: training computes global stats over data/train (conf/train.yaml) and keeps them in the model
+  log "stage 2: fbank features of data/{train,dev,test}"
   make_fbank "$conf/fbank.conf" "$nj" data/train data/dev data/test
-  for part in train dev test; do
-    log "stage 2: CMVN stats of data/$part"
-    asr features cmvn compute "data/$part"
-  done
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
-  log "stage 3: character units from the training text into lang/"
+  log "stage 3: character units from the training text into data/lang_char"
   require 1 data/train/text
-  asr units train --type char data/train/text lang
+  asr units train --type char data/train/text data/lang_char
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  log "stage 4: word $lm_order-gram LM ($lm_smoothing) from the training text into lang/lm.arpa"
+  log "stage 4: word $lm_order-gram LM ($lm_smoothing) from the training text into data/local/lm/lm.arpa"
   require 1 data/train/text data/dev/text
-  asr lm train --order "$lm_order" --smoothing "$lm_smoothing" data/train/text lang/lm.arpa
-  asr lm ppl --lm lang/lm.arpa data/dev/text
+  mkdir -p data/local/lm
+  asr lm train --order "$lm_order" --smoothing "$lm_smoothing" data/train/text data/local/lm/lm.arpa
+  asr lm ppl --lm data/local/lm/lm.arpa data/dev/text
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "stage 5: train a crnn into $model"
   require 2 data/train/feats.scp data/dev/feats.scp
-  require 3 lang/tokens.txt
+  require 3 data/lang_char/tokens.txt
   asr train --config "$conf/train.yaml" $(resume_or_clear "$model" "$resume") \
     ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" \
-    --train data/train --valid data/dev --lang lang --out "$model"
+    --train data/train --valid data/dev --lang data/lang_char --out "$model"
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
   log "stage 6: decode data/test without and with the LM, score"
   require 5 "$model/model.pt"
-  require 4 lang/lm.arpa
+  require 4 data/local/lm/lm.arpa
   require 2 data/test/feats.scp
   decode_and_score "$model" data/test "$model/decode_test" "$conf/decode.yaml" "$nj"
-  decode_and_score "$model" data/test "$model/decode_test_lm" "$conf/decode.yaml" "$nj" lang/lm.arpa
+  decode_and_score "$model" data/test "$model/decode_test_lm" "$conf/decode.yaml" "$nj" data/local/lm/lm.arpa
 fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
@@ -89,7 +89,8 @@ if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
   require 0 "$corpus/test"
   wav=$(find "$corpus/test" -name '*.wav' | sort | head -n 1)
   log "stage 7: transcribe $wav (reference: $(cat "${wav%.wav}.txt"))"
-  asr transcribe --model "$model" --config "$conf/decode.yaml" --lm lang/lm.arpa "$wav" | tee "$model/transcribe.txt"
+  asr transcribe --model "$model" --config "$conf/decode.yaml" --lm data/local/lm/lm.arpa "$wav" \
+    | tee "$model/transcribe.txt"
 fi
 
 log "done"

@@ -34,9 +34,11 @@ def test_reduced_run_end_to_end(run_recipe, tmp_path: Path) -> None:
         assert validate_data_dir(work / "data" / part) == []
         data = read_data_dir(work / "data" / part)
         assert len(data.wav_scp) == len(data.feats_scp) == count
-        assert set(data.cmvn_scp) == set(data.spk2utt)  # per-speaker CMVN stats
-    assert (work / "lang" / "tokens.txt").read_text().startswith("<blk> 0\n")
-    assert (work / "lang" / "lm.arpa").read_text().lstrip().startswith("\\data\\")
+        assert not data.cmvn_scp  # no per-speaker stats: training computes its own global CMVN
+    # stage 3-4: the units in data/lang_char, the word LM in data/local/lm
+    assert (work / "data" / "lang_char" / "tokens.txt").read_text().startswith("<blk> 0\n")
+    assert (work / "data" / "local" / "lm" / "lm.arpa").read_text().lstrip().startswith("\\data\\")
+    assert not (work / "lang").exists()
     # stage 6: both decodes scored every test word
     wers = {}
     for name in ("decode_test", "decode_test_lm"):
