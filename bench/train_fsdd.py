@@ -53,7 +53,7 @@ def main() -> None:
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="asr-bench-fsdd-"))
     shutil.rmtree(work, ignore_errors=True)
-    train_dir, test_dir, lang, out = work / "data/train", work / "data/test", work / "lang", work / "exp/crnn"
+    train_dir, test_dir, lang, out = work / "data/train", work / "data/test", work / "data/lang_char", work / "exp/crnn"
     prepare_fsdd(args.corpus, train_dir, subset="train")
     prepare_fsdd(args.corpus, test_dir, subset="test")
     valid = []

@@ -4,21 +4,24 @@
 #              (speaker-dependent: the same speakers train and test);
 #   speaker:   whole speakers held out (--test-speakers), a speaker-independent test;
 #   loso:      leave-one-speaker-out cross-validation: one fold per speaker of the corpus, trained on all the
-#              others and tested on it; stage 6 writes the per-speaker table and the mean (exp/loso/summary).
+#              others and tested on it; stage 7 writes the per-speaker table and the mean
+#              (exp/loso/summary_MODEL_NAME).
 #
 #   bash recipes/fsdd/run.sh --corpus-dir ../shared/data/fsdd     # use a local copy
 #   bash recipes/fsdd/run.sh                                       # download the public dataset first
 #   bash recipes/fsdd/run.sh --corpus-dir DIR --splits speaker --test-speakers NAME   # any speaker of DIR
 #
 # Stages: 0 download  1 prepare (each split: train, test, and a dev set, see --dev)  2 features
-#         3 char units and a unigram LM over the digit words  4 train one crnn per split (and fold), average
-#         5 decode greedily, and restricted to the ten digit words; score  6 leave-one-speaker-out summary
+#         3 char units (data/FOLD/lang_char)  4 a unigram LM over the digit words (data/FOLD/local/lm)
+#         5 train one crnn per split (and fold), average  6 decode greedily, and restricted to the ten digit
+#         words; score  7 leave-one-speaker-out summary
+# (FOLD: official, speaker, or loso/SPEAKER; models in exp/FOLD/MODEL_NAME)
 set -euo pipefail
 
 stage=0
 stop_stage=100
 nj=2
-work_dir=             # where downloads/ data/ lang/ exp/ go (default: this recipe's folder)
+work_dir=             # where downloads/ synthetic/ data/ exp/ go (default: this recipe's folder)
 corpus_dir=           # a folder holding recordings/ (or the recordings themselves); empty: download
 splits="loso official"  # any of: official speaker loso
 test_speakers=theo    # held out by the speaker split
@@ -42,7 +45,7 @@ train_jobs=1          # models trained at once (one torch thread each)
 num_threads=1
 resume=false        # true: continue the model's latest checkpoint instead of training afresh
 fsdd_url=https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.tar.gz
-help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, train, decode, summary)
+help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, lm, train, decode, summary)
   --splits \"loso official\"     loso: one fold per speaker of --corpus-dir (--loso-speakers to choose), per-speaker
                                  table and mean in exp/loso/summary_MODEL_NAME; speaker: --test-speakers held out
   --dev none|speaker             held-out-speaker splits: fixed epochs and the last --average checkpoints, or one
@@ -155,10 +158,18 @@ fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
   for fold in $folds; do
-    log "stage 3: character units and a unigram LM of the digit words into data/$fold/lang"
+    log "stage 3: character units from the training text into data/$fold/lang_char"
     require 1 "data/$fold/train/text"
-    asr units train --type char "data/$fold/train/text" "data/$fold/lang"
-    asr lm train --order 1 --smoothing kneser_ney "data/$fold/train/text" "data/$fold/lang/lm.arpa"
+    asr units train --type char "data/$fold/train/text" "data/$fold/lang_char"
+  done
+fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  for fold in $folds; do
+    log "stage 4: a unigram LM of the digit words into data/$fold/local/lm/lm.arpa"
+    require 1 "data/$fold/train/text"
+    mkdir -p "data/$fold/local/lm"
+    asr lm train --order 1 --smoothing kneser_ney "data/$fold/train/text" "data/$fold/local/lm/lm.arpa"
   done
 fi
 
@@ -172,17 +183,17 @@ train_fold() {
   # shellcheck disable=SC2086
   asr train --config "$conf/train.yaml" $(resume_or_clear "$model" "$resume") \
     ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" --no-progress $train_opts \
-    --train "data/$fold/train" "${valid[@]}" --lang "data/$fold/lang" --out "$model" > "$model.log" 2>&1
+    --train "data/$fold/train" "${valid[@]}" --lang "data/$fold/lang_char" --out "$model" > "$model.log" 2>&1
   asr average "${selection[@]}" "$model"
-  log "stage 4: $model trained, ${selection[*]} checkpoints averaged into $model/model.pt"
+  log "stage 5: $model trained, ${selection[*]} checkpoints averaged into $model/model.pt"
 }
 
-if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   running=0
   for fold in $folds; do
-    log "stage 4: train a crnn into exp/$fold/$model_name (log: exp/$fold/$model_name.log)"
+    log "stage 5: train a crnn into exp/$fold/$model_name (log: exp/$fold/$model_name.log)"
     require 2 "data/$fold/train/feats.scp"
-    require 3 "data/$fold/lang/tokens.txt"
+    require 3 "data/$fold/lang_char/tokens.txt"
     mkdir -p "exp/$fold"
     train_fold "$fold" &
     running=$((running + 1))
@@ -194,27 +205,27 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   done
 fi
 
-if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
   for fold in $folds; do
     model=exp/$fold/$model_name
-    log "stage 5: decode data/$fold/test with $model: greedy, and restricted to the digit words"
-    require 4 "$model/model.pt"
-    require 3 "data/$fold/lang/lm.arpa"
+    log "stage 6: decode data/$fold/test with $model: greedy, and restricted to the digit words"
+    require 5 "$model/model.pt"
+    require 4 "data/$fold/local/lm/lm.arpa"
     require 2 "data/$fold/test/feats.scp"
     decode_and_score "$model" "data/$fold/test" "$model/decode_test_greedy" "$conf/decode_greedy.yaml" "$nj"
     decode_and_score "$model" "data/$fold/test" "$model/decode_test_words" "$conf/decode.yaml" "$nj" \
-      "data/$fold/lang/lm.arpa"
+      "data/$fold/local/lm/lm.arpa"
   done
 fi
 
-if [ $stage -le 6 ] && [ $stop_stage -ge 6 ] && [[ " $splits " == *" loso "* ]]; then
+if [ $stage -le 7 ] && [ $stop_stage -ge 7 ] && [[ " $splits " == *" loso "* ]]; then
   summary=exp/loso/summary_$model_name
-  log "stage 6: leave-one-speaker-out summary of $model_name into $summary"
+  log "stage 7: leave-one-speaker-out summary of $model_name into $summary"
   {
     printf '%-12s %10s %10s %10s\n' speaker greedy words train_s
     for speaker in $loso_speakers; do
       decode=exp/loso/$speaker/$model_name
-      require 5 "$decode/decode_test_greedy/wer" "$decode/decode_test_words/wer"
+      require 6 "$decode/decode_test_greedy/wer" "$decode/decode_test_words/wer"
       printf '%-12s %10s %10s %10.0f\n' "$speaker" "$(error_rate "$decode/decode_test_greedy/wer")" \
         "$(error_rate "$decode/decode_test_words/wer")" \
         "$(tail -n 1 "$decode/log.jsonl" | sed -E 's/.*"elapsed_s": ([0-9.e+-]+).*/\1/')"
