@@ -4,7 +4,7 @@ Inputs: a trained model directory (`--model`, e.g. the speechocean762 recipe's e
 `--files` FLAC files of speechocean762's wav.scp; the long file is those files end to end (written once as a
 16 kHz WAV under --work), so that chunked transcription (`chunk_length_s` 30 s, 4 s context) is what runs.
 Search modes: greedy, prefix beam search (beam 32), and beam 32 with a word trigram (`--lm`, e.g. the recipe's
-data/local/lm/lm.arpa).
+data/local/lm/text.arpa).
 
 Timing follows the shared benchmarking guide (BENCHMARKING.md): threads pinned to 1, one untimed warm-up per mode, then `--rounds`
 rounds; in each every mode transcribes the short files and the long file once, in an order that rotates between
@@ -13,7 +13,7 @@ each call includes reading and resampling the audio, features, CMVN, the network
 peer: no other offline toolkit installable here transcribes with a model we can train; the feature stage is
 compared with its peers in bench/features.py and the search in bench/decode.py.
 
-    python bench/transcribe.py --model exp/crnn_phone --lm data/local/lm/lm.arpa [--files 50] [--rounds 3]
+    python bench/transcribe.py --model exp/crnn_phone --lm data/local/lm/text.arpa [--files 50] [--rounds 3]
 """
 
 from __future__ import annotations

@@ -7,11 +7,12 @@
 #
 #   bash recipes/speechocean762/run.sh --corpus-dir ../shared/data/speechocean762-train   # the training half
 #   bash recipes/speechocean762/run.sh                      # download the corpus (both halves) from OpenSLR
-#   bash recipes/speechocean762/run.sh --units "char bpe" --stage 4
+#   bash recipes/speechocean762/run.sh --units "char bpe" --stage 3
 #
-# Stages: 0 download  1 prepare (train / dev = --num-dev-speakers held out / test when present)
-#         2 features  3 word LMs (text, english, mix), OOV rates  4 units  5 train one crnn per unit type
-#         6 decode without and with each LM, score, summary table
+# Stages: 0 download  1 prepare (train / dev = --num-dev-speakers held out / test when present)  2 features
+#         3 the LM text and English vocabulary (data/local/lm), units into data/lang_UNIT (the phone lexicon
+#           covers every LM word)  4 word LMs (text, english, mix) into data/local/lm, OOV rates
+#         5 train one crnn per unit type (exp/crnn_UNIT)  6 decode without and with each LM, score, summary table
 set -euo pipefail
 
 stage=0
@@ -32,7 +33,7 @@ epochs=                # default: conf/train.yaml
 num_threads=1
 resume=false        # true: continue the model's latest checkpoint instead of training afresh
 corpus_url=https://www.openslr.org/resources/101/speechocean762.tar.gz
-help_message="Usage: $0 [options]   (speechocean762: download, prepare, features, lm, units, train, decode)"
+help_message="Usage: $0 [options]   (speechocean762: download, prepare, features, units, lm, train, decode)"
 
 . "$(dirname "$0")/../utils/parse_options.sh"
 [ -n "$lm_extra_text" ] && lm_extra_text=$(cd "$(dirname "$lm_extra_text")" && pwd)/$(basename "$lm_extra_text")
@@ -78,21 +79,44 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
-  log "stage 3: word $lm_order-gram LM ($lm_smoothing) from the training text${lm_extra_text:+ and $lm_extra_text}"
-  require 1 data/train/text data/dev/text
+  log "stage 3: the LM text from the training text${lm_extra_text:+ and $lm_extra_text} into data/local/lm/text"
+  require 1 data/train/text
   mkdir -p data/local/lm
-  # the LM corpus in Kaldi text form (extra lines get ids), also the word list the phone lexicon covers
+  # the LM corpus in Kaldi text form (extra lines get ids): stage 4's LMs are trained on it, the phone lexicon covers it
   {
     cat data/train/text
     if [ -n "$lm_extra_text" ]; then awk '{ printf "extra-%08d %s\n", NR, $0 }' "$lm_extra_text"; fi
   } > data/local/lm/text
-  asr lm train --order "$lm_order" --smoothing "$lm_smoothing" data/local/lm/text data/local/lm/text.arpa
-  lms=text
-  rm -f data/local/lm/english.words
+  rm -f data/local/lm/english.words data/local/lm/english.counts
   if [ "$english_words" -gt 0 ]; then
-    log "stage 3: English bigram LM over $english_words words, mixed with the text LM (weights tuned on data/dev)"
+    # as Kaldi's dictionary preparation: the LM's vocabulary first, so that the lexicon can cover all of it
+    log "stage 3: the $english_words most frequent pronounceable English words and their counts into data/local/lm"
     "$PYTHON" "$ASR_ROOT/recipes/utils/english_counts.py" --vocab-size "$english_words" --pronounceable \
       --words data/local/lm/english.words data/local/lm/english.counts
+  fi
+  for unit in $units; do
+    log "stage 3: $unit units into data/lang_$unit"
+    case $unit in
+      char) asr units train --type char data/train/text data/lang_char ;;
+      # the lexicon covers every LM word, so that the phone model can decode to all of them
+      phone) asr units train --type phone --no-stress \
+               $([ -f data/local/lm/english.words ] && echo --words data/local/lm/english.words) \
+               data/local/lm/text data/lang_phone ;;
+      bpe) asr units train --type bpe --vocab-size "$bpe_vocab_size" data/train/text data/lang_bpe ;;
+      *) log "error: unknown unit type '$unit' (char, phone or bpe)"; exit 1 ;;
+    esac
+  done
+fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  log "stage 4: word $lm_order-gram LM ($lm_smoothing) from data/local/lm/text into data/local/lm/text.arpa"
+  require 3 data/local/lm/text
+  require 1 data/dev/text
+  asr lm train --order "$lm_order" --smoothing "$lm_smoothing" data/local/lm/text data/local/lm/text.arpa
+  lms=text
+  if [ "$english_words" -gt 0 ]; then
+    log "stage 4: English bigram LM over $english_words words, mixed with the text LM (weights tuned on data/dev)"
+    require 3 data/local/lm/english.counts
     asr lm train --counts --order 2 --smoothing witten_bell data/local/lm/english.counts data/local/lm/english.arpa
     asr lm mix --lm data/local/lm/text.arpa --lm data/local/lm/english.arpa --tune-text data/dev/text \
       data/local/lm/mix.arpa | tee data/local/lm/mix.weights
@@ -103,22 +127,6 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
     for part in $(eval_sets); do
       asr lm ppl --lm "data/local/lm/$lm.arpa" "data/$part/text" | tee "data/local/lm/ppl_${lm}_$part"
     done
-  done
-fi
-
-if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  require 3 data/local/lm/text
-  for unit in $units; do
-    log "stage 4: $unit units into data/lang_$unit"
-    case $unit in
-      char) asr units train --type char data/train/text data/lang_char ;;
-      # the lexicon covers every LM word, so that the phone model can decode to all of them
-      phone) asr units train --type phone --no-stress \
-               $([ -f data/local/lm/english.words ] && echo --words data/local/lm/english.words) \
-               data/local/lm/text data/lang_phone ;;
-      bpe) asr units train --type bpe --vocab-size "$bpe_vocab_size" data/train/text data/lang_bpe ;;
-      *) log "error: unknown unit type '$unit' (char, phone or bpe)"; exit 1 ;;
-    esac
   done
 fi
 
@@ -134,7 +142,7 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
-  require 3 data/local/lm/lms
+  require 4 data/local/lm/lms
   summary=exp/summary.txt
   mkdir -p exp
   printf '%-6s %-5s %-4s %7s %7s %7s\n' units set lm WER% CER% LM-OOV% > "$summary.tmp"
