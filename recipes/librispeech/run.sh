@@ -91,10 +91,12 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   if [ -n "$lm_url" ]; then
     log "stage 4: use the downloaded LM ${lm_url##*/}"
     require 0 "downloads/${lm_url##*/}"
+    rm -f data/local/lm/lm.arpa data/local/lm/lm.arpa.gz   # one LM in data/local/lm: the download or a trained one
     ln -sf "$PWD/downloads/${lm_url##*/}" "data/local/lm/lm.arpa${lm_url##*.arpa}"
   else
     log "stage 4: word $lm_order-gram LM ($lm_smoothing) from the training text"
     require 1 data/train/text
+    rm -f data/local/lm/lm.arpa data/local/lm/lm.arpa.gz
     asr lm train --order "$lm_order" --smoothing "$lm_smoothing" data/train/text data/local/lm/lm.arpa
   fi
   for part in $(eval_names); do
