@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import queue
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
@@ -219,19 +217,14 @@ def _run_jobs(data: Any, jobs: list[list[str]], kind: str, opts: Any, flavor: st
             return [_extract_job(data, jobs[0], kind, opts, flavor, arks[0], audio, skip_errors, compress)]
         finally:
             _PROGRESS = None
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    progress_queue = context.Queue()
-    with ProcessPoolExecutor(len(jobs), mp_context=context, initializer=_progress_sink,
-                             initargs=(progress_queue,)) as pool:
+    from asr.parallel import mp_context, process_pool, results_in_order
+
+    progress_queue = mp_context().Queue()
+    with process_pool(len(jobs), _progress_sink, (progress_queue,)) as pool:
         futures = [pool.submit(_extract_job, data, job, kind, opts, flavor, ark, audio, skip_errors, compress)
                    for job, ark in zip(jobs, arks)]
-        while not all(f.done() for f in futures):
-            _drain(progress_queue, bar, timeout=0.1)
-            if any(f.done() and f.exception() for f in futures):
-                pool.shutdown(wait=False, cancel_futures=True)
-                break
-        results = [f.result() for f in futures]  # re-raises the first job's error
-        _drain(progress_queue, bar, timeout=0)
+        results = results_in_order(futures, poll=lambda: _drain(progress_queue, bar))
+        _drain(progress_queue, bar)
     return results
 
 
@@ -245,13 +238,11 @@ class _BarQueue:
         self.bar.update(count)
 
 
-def _drain(progress_queue: Any, bar: Any, timeout: float) -> None:
-    try:
-        bar.update(progress_queue.get(timeout=timeout) if timeout else progress_queue.get_nowait())
+def _drain(progress_queue: Any, bar: Any) -> None:
+    """Move the counts the jobs have reported so far onto the bar."""
+    with contextlib.suppress(queue.Empty):
         while True:
             bar.update(progress_queue.get_nowait())
-    except queue.Empty:
-        pass
 
 
 # --------------------------------------------------------------------------------------------- audio files

@@ -25,7 +25,7 @@ probability 1, one row per run of equal units), which has exactly one labelling,
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import contextlib
 import os
 from collections import deque
 from dataclasses import dataclass, field
@@ -42,6 +42,7 @@ from asr.fileio import write_text_atomic
 from asr.inference.config import InferenceConfig
 from asr.inference.network import input_dim, model_feature_options, model_posteriors
 from asr.inference.search import Searcher, make_searcher
+from asr.parallel import process_pool
 
 logger = logging.getLogger(__name__)
 
@@ -188,17 +189,6 @@ def _search_in_worker(log_probs: np.ndarray) -> list[Hypothesis]:
     return _WORKER_SEARCHER(log_probs)
 
 
-def _search_pool(searcher: Searcher, nj: int):
-    """`nj` forked processes that inherit `searcher` (no pickling of the LM); None when nj is 1."""
-    if nj <= 1:
-        return None
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:  # no fork (Windows, macOS spawn default): the searcher is pickled to each worker
-        context = multiprocessing.get_context()
-    return context.Pool(nj, initializer=_set_worker_searcher, initargs=(searcher,))
-
-
 def _set_worker_searcher(searcher: Searcher) -> None:
     global _WORKER_SEARCHER
     _WORKER_SEARCHER = searcher
@@ -228,8 +218,10 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
     data = read_data_dir(data_dir)
     searcher = make_searcher(model_dir, lm=lm, lang_dir=lang_dir, hotwords=hotwords, options=options,
                              greedy=config.greedy)
-    pool = _search_pool(searcher, config.nj)  # forked before torch runs anything
-    try:
+    # the search workers are forked before torch runs anything, and inherit the searcher (its LM) unpickled
+    pool_or_none = (process_pool(config.nj, _set_worker_searcher, (searcher,)) if config.nj > 1
+                    else contextlib.nullcontext())
+    with pool_or_none as pool:
         model = load_model_dir(model_dir, config.device, config.num_threads)
         source = choose_feats_source(model, data, config.feats_source, allow_pipes=allow_pipes,
                                      allow_resample=config.allow_resample)
@@ -267,9 +259,9 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
 
         def collect(keep: int) -> None:
             """Take finished searches in order; wait while more than `keep` are queued."""
-            while pending and (pending[0][1].ready() or len(pending) > keep):
+            while pending and (pending[0][1].done() or len(pending) > keep):
                 key, result = pending.popleft()
-                hyps[key] = result.get()
+                hyps[key] = result.result()
                 bar.update()
 
         for batch in batches:
@@ -289,14 +281,10 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
                     hyps[key] = searcher(lp)
                     bar.update()
                 else:
-                    pending.append((key, pool.apply_async(_search_in_worker, (lp,))))
+                    pending.append((key, pool.submit(_search_in_worker, lp)))
             collect(keep=PENDING_PER_JOB * config.nj)
         collect(keep=0)
         bar.close()
-    finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
 
     result = DecodeResult(out_dir, {k: hyps[k] for k in keys if k in hyps}, model.frame_shift_s,
                           feats_source=source, failed=failed or {}, segments=data.segments)

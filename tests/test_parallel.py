@@ -1,0 +1,57 @@
+"""asr.parallel: the process pool every parallel stage uses (features, decode)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from asr.parallel import process_pool, results_in_order
+
+_STATE: dict = {}
+
+
+def _install(value: object) -> None:
+    _STATE["value"] = value
+
+
+def _read_state(_: int) -> tuple[int, object]:
+    return os.getpid(), _STATE.get("value")
+
+
+def _square_slowly(x: int) -> int:
+    time.sleep(0.01 * (5 - x))  # later jobs finish first
+    return x * x
+
+
+def _fail_on(x: int) -> int:
+    if x == 1:
+        raise ValueError(f"job {x} failed")
+    time.sleep(0.3)
+    return x
+
+
+def test_results_come_back_in_submission_order_whatever_order_they_finish_in() -> None:
+    with process_pool(2) as pool:
+        futures = [pool.submit(_square_slowly, x) for x in range(5)]
+        polls = []
+        assert results_in_order(futures, poll=lambda: polls.append(1), interval_s=0.001) == [0, 1, 4, 9, 16]
+    assert polls  # the poll ran while waiting
+
+
+def test_every_worker_ran_the_initializer_and_works_in_its_own_process() -> None:
+    with process_pool(2, _install, ({"lm": "big"},)) as pool:
+        seen = results_in_order([pool.submit(_read_state, i) for i in range(8)])
+    assert all(v == {"lm": "big"} for _, v in seen)
+    assert os.getpid() not in {pid for pid, _ in seen}
+    assert "value" not in _STATE  # the parent's state is untouched
+
+
+def test_a_failing_job_raises_its_own_error_and_cancels_the_queued_ones() -> None:
+    with pytest.raises(ValueError, match="job 1 failed"):
+        with process_pool(1) as pool:  # one worker: jobs 2.. are still queued when job 1 fails
+            futures = [pool.submit(_fail_on, x) for x in range(6)]
+            results_in_order(futures)
+    assert futures[0].result() == 0
+    assert any(f.cancelled() for f in futures[2:])
