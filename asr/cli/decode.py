@@ -51,7 +51,7 @@ def search_inputs(command: Callable) -> Callable:
         click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False),
                      help="Model directory written by `asr train` (exp/NAME)."),
         click.option("--lm", "lm_path", type=click.Path(dir_okay=False), default=None,
-                     help="Word N-gram LM (ARPA, .gz too) for shallow fusion, e.g. lang/lm.arpa."),
+                     help="Word N-gram LM (ARPA, .gz too) for shallow fusion, e.g. data/local/lm/lm.arpa."),
         click.option("--lang", "lang_dir", type=click.Path(file_okay=False), default=None,
                      help="Units dir to decode with [default: the model's lang/]; same units, e.g. a larger "
                           "lexicon."),
@@ -85,7 +85,7 @@ def decode(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwords_p
     DATA_DIR has `text`. Prints compute-wer's line.
 
     \b
-    asr decode --model exp/crnn --lm lang/lm.arpa --beam-size 32 --nj 2 data/test
+    asr decode --model exp/crnn --lm data/local/lm/lm.arpa --beam-size 32 --nj 2 data/test
     """
     from asr.inference.config import load_decode_config
     from asr.inference.decode import decode_data_dir

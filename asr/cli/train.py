@@ -50,7 +50,7 @@ def train(config_path: str | None, train_dir: str, valid_dir: str | None, lang_d
     """Train a CTC acoustic model (rnn or crnn) into a self-describing model directory.
 
     \b
-    asr train --config conf/train.yaml --train data/train --valid data/dev --lang lang --out exp/crnn
+    asr train --config conf/train.yaml --train data/train --valid data/dev --lang data/lang_char --out exp/crnn
     Distributed (DDP; gloo on CPU, nccl on GPU), one machine:
       torchrun --nproc-per-node 2 -m asr train ...
     Several machines (run on each; HOST reachable from all):

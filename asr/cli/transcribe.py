@@ -34,7 +34,7 @@ def transcribe(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwor
     """Transcribe AUDIO files (any format soundfile reads, any rate, any channels, any length).
 
     \b
-    asr transcribe --model exp/crnn --lm lang/lm.arpa a.wav b.flac
+    asr transcribe --model exp/crnn --lm data/local/lm/lm.arpa a.wav b.flac
     asr transcribe --model exp/crnn --format srt --output-dir subs/ talk.wav
     """
     from tqdm import tqdm

@@ -1,6 +1,6 @@
 """Decode a Kaldi data directory with a trained model directory: `asr decode`.
 
-    exp/NAME + data/test (+ lang/lm.arpa) -> exp/NAME/decode_test/
+    exp/NAME + data/test (+ data/local/lm/lm.arpa) -> exp/NAME/decode_test/
         text          hypotheses, Kaldi `text` form (an utterance with no words is a line holding its id)
         ctm           word times: `utt 1 start duration word`, seconds from the utterance's start; with
                       `segments`, `recording 1 start duration word` in the recording's time (as Kaldi's

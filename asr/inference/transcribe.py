@@ -1,7 +1,7 @@
 """Audio files -> words with times: `asr transcribe` and the Python API `asr.transcribe(...)`.
 
     import asr
-    for t in asr.transcribe("exp/crnn", ["a.wav", "b.flac"], lm="lang/lm.arpa"):
+    for t in asr.transcribe("exp/crnn", ["a.wav", "b.flac"], lm="data/local/lm/lm.arpa"):
         print(t.source, t.text, [(w.word, w.start, w.end) for w in t.words])
 
 Any sample rate (resampled to the model's, polyphase) and any channel count (channels averaged, or one picked
