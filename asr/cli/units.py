@@ -1,4 +1,4 @@
-"""`asr units`: train output units into a lang directory (data/lang_<unit>), encode and decode with them, normalize transcripts."""
+"""`asr units`: train output units into a lang directory, encode and decode with them, normalize transcripts."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 @click.group()
 def units() -> None:
-    """Output units (characters, CMU-dictionary phones, sentencepiece subwords) in a lang directory (data/lang_<unit>)."""
+    """Output units (characters, CMU-dictionary phones, sentencepiece subwords) in a lang directory."""
 
 
 @units.command("train")
