@@ -59,7 +59,7 @@ def write_corpus(root: Path, *, train: int = 32, valid: int = 8, seed: int = 0) 
 
 def in_memory(count: int, *, seed: int = 0):
     """(DataSet, CharTokenizer) of the same kind of corpus, without files, for trainer unit tests."""
-    from asr.training.dataset import DataSet, Utterance
+    from asr.training.dataset import DataSet, TrainingExample
 
     lines = sentences(count, seed)
     tokenizer = train_tokenizer("char", list(LETTERS))
@@ -68,5 +68,6 @@ def in_memory(count: int, *, seed: int = 0):
     utterances = []
     for i, text in enumerate(lines):
         ids = tokenizer.encode(text)
-        utterances.append(Utterance(f"utt{i:03d}", features_for(ids, rng, prototypes), np.asarray(ids), text))
+        utterances.append(TrainingExample(f"utt{i:03d}", features_for(ids, rng, prototypes), np.asarray(ids),
+                                          text))
     return DataSet(f"synthetic{seed}", utterances), tokenizer

@@ -50,7 +50,9 @@ class FeatureSpec:
 
 
 @dataclass
-class Utterance:
+class TrainingExample:
+    """One training utterance as the trainer holds it: features and the unit ids CTC learns to emit."""
+
     key: str
     feats: np.ndarray              # (T, F) float32, CMVN applied once stats are known
     targets: np.ndarray            # int64 unit ids, never 0 (blank)
@@ -60,7 +62,7 @@ class Utterance:
 @dataclass
 class DataSet:
     name: str                      # the data directory, for messages
-    utterances: list[Utterance]
+    utterances: list[TrainingExample]
     data_dir: Any = None           # asr.datadir.DataDir, kept for on-the-fly (speed-perturbed) features
     skipped: dict[str, int] = field(default_factory=dict)
 
@@ -153,7 +155,7 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
             return np.asarray(read_matrix(datadir.feats_scp[key]), dtype=np.float32)
         return compute_utterance_features(datadir, key, spec)
 
-    utterances: list[Utterance] = []
+    utterances: list[TrainingExample] = []
     for key in tqdm(keys, desc=f"reading {data_dir}", unit="utt", disable=not progress,
                     leave=False):
         text = datadir.text.get(key)
@@ -173,7 +175,7 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
         if -(-len(feats) // subsampling) < len(targets) + repeats and not keep_too_short:
             skipped["too_short"] += 1
             continue
-        utterances.append(Utterance(key, feats, targets, text))
+        utterances.append(TrainingExample(key, feats, targets, text))
     if not utterances:
         raise AsrError(f"{data_dir}: no usable utterance (skipped: {skipped}); check text and features")
     if any(skipped.values()):
@@ -182,21 +184,21 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
     return DataSet(str(data_dir), utterances, datadir, skipped)
 
 
-def global_cmvn_stats(utterances: Sequence[Utterance]) -> np.ndarray:
+def global_cmvn_stats(utterances: Sequence[TrainingExample]) -> np.ndarray:
     """Global Kaldi-format CMVN stats (2, dim+1) over all utterances: what transcription normalises with."""
     from asr.features.cmvn import accumulate_cmvn_stats
 
     return accumulate_cmvn_stats(u.feats for u in utterances)
 
 
-def normalize(utterances: Sequence[Utterance], stats: CmvnStats, norm_vars: bool, cmvn: str = "global",
+def normalize(utterances: Sequence[TrainingExample], stats: CmvnStats, norm_vars: bool, cmvn: str = "global",
               utt2spk: Mapping[str, str] | None = None) -> None:
     """Apply CMVN in place (see normalize_features); per-speaker `stats` are looked up through utt2spk."""
     for u in utterances:
         u.feats = normalize_features(u.feats, stats_of(stats, u.key, utt2spk or {}), norm_vars, cmvn)
 
 
-def cmvn_stats_of(utterances: Sequence[Utterance], cmvn: str, utt2spk: Mapping[str, str]) -> CmvnStats:
+def cmvn_stats_of(utterances: Sequence[TrainingExample], cmvn: str, utt2spk: Mapping[str, str]) -> CmvnStats:
     """The stats `cmvn` normalises a set with: global over all of it, per speaker, or none (utterance: each
     utterance's own, computed when applied)."""
     if cmvn == "global":

@@ -89,7 +89,9 @@ def speaker_id(voice: str) -> str:
 
 
 @dataclass(frozen=True)
-class Utterance:
+class UtterancePlan:
+    """What one synthetic utterance says and in which voice, rate and pitch: decided before any audio exists."""
+
     name: str  # file name without extension: the index, unique within the split
     speaker: str
     voice: str
@@ -98,19 +100,20 @@ class Utterance:
     pitch: int
 
 
-def plan_utterance(options: CorpusOptions, split: str, index: int) -> Utterance:
+def plan_utterance(options: CorpusOptions, split: str, index: int) -> UtterancePlan:
     """What utterance `index` of `split` says and how; depends on (seed, split, index) only."""
     rng = random.Random(f"{options.seed}/{split}/{index}")
     voices = VOICES[split]
     voice = voices[index % len(voices)]
     text = sample_sentence(rng, held_out=split != "train")
     speaker = speaker_id(voice)
-    return Utterance(name=f"{index:05d}", speaker=speaker, voice=voice, text=text,
+    return UtterancePlan(name=f"{index:05d}", speaker=speaker, voice=voice, text=text,
                      rate=rng.randint(options.min_rate, options.max_rate),
                      pitch=rng.randint(options.min_pitch, options.max_pitch))
 
 
-def render(espeak: Espeak, utt: Utterance, options: CorpusOptions, split_index: int, index: int) -> np.ndarray:
+def render(espeak: Espeak, utt: UtterancePlan, options: CorpusOptions, split_index: int,
+           index: int) -> np.ndarray:
     """Speak, resample to the corpus rate, pad with silence and add light noise: int16 samples."""
     samples, rate = espeak.synthesize(utt.text.lower(), utt.voice, rate=utt.rate, pitch=utt.pitch)
     if samples.size == 0 or not np.any(samples):
