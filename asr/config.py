@@ -3,7 +3,13 @@
 Every stage keeps its tunables in one dataclass whose field defaults are the named defaults. Field names
 are Kaldi option names with underscores (`--num-mel-bins` -> `num_mel_bins`). A config is built from, in
 increasing precedence: the dataclass defaults, a file (`.yaml`/`.yml` mapping, or Kaldi `--name=value`
-lines), and explicit overrides (CLI flags or keyword arguments).
+lines), and explicit overrides (CLI flags or keyword arguments; `asr.cli.options.dataclass_options` makes one
+flag per field).
+
+Two suffixes, two roles: `*Options` is the option group of one algorithm, as Kaldi's option structs are
+(`FbankOptions` ~ FbankOptions, `DecodeOptions` for the CTC search, `PhoneOptions` for one unit type);
+`*Config` is what one stage run reads from its YAML file and may combine several groups with run settings
+(`TrainConfig` = `ModelConfig` + optimisation + augmentation; `InferenceConfig` = device, batching, jobs).
 """
 
 from __future__ import annotations

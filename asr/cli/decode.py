@@ -6,11 +6,11 @@ flags (`beam_size` -> `--beam-size`), overriding the --config file (conf/decode.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable
 
 import click
 
+from asr.cli.options import dataclass_options
 from asr.inference.config import InferenceConfig
 from asr.decoding import DecodeOptions
 
@@ -23,26 +23,9 @@ SEARCH_HELP = {
     "lexicon_constraint": "Char/bpe units: allow only words of the LM (or lexicon).",
     "hotword_weight": "Bonus per matched hotword word (with --hotwords).",
 }
+RUN_HELP = {"greedy": "Best unit per frame, no LM.", "nj": "Search processes."}
 DECODE_RUN_FIELDS = ("greedy", "device", "num_threads", "max_batch_frames", "max_batch_size", "nj", "feats_source",
                      "allow_resample")
-
-
-def config_flags(cls: type, names: tuple[str, ...] | None = None, helps: dict[str, str] | None = None
-                 ) -> Callable:
-    """Add one flag per field of dataclass `cls` (bools as --x/--no-x); values are checked by build_config."""
-    def decorate(command):
-        for f in reversed(dataclasses.fields(cls)):
-            if f.name == "blank" or (names is not None and f.name not in names):
-                continue
-            flag = f"--{f.name.replace('_', '-')}"
-            text = f"{(helps or {}).get(f.name, f'{cls.__name__}.{f.name}.')} [default: {f.default}]"
-            if isinstance(f.default, bool):
-                command = click.option(f"{flag}/--no-{f.name.replace('_', '-')}", f.name, default=None,
-                                       help=text)(command)
-            else:
-                command = click.option(flag, f.name, default=None, metavar="VALUE", help=text)(command)
-        return command
-    return decorate
 
 
 def search_inputs(command: Callable) -> Callable:
@@ -74,9 +57,8 @@ def search_inputs(command: Callable) -> Callable:
               help="Log and list (in OUT/failed) utterances whose audio or features cannot be read, and go on; "
                    "they are scored as all deletions.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
-@config_flags(DecodeOptions, helps=SEARCH_HELP)
-@config_flags(InferenceConfig, DECODE_RUN_FIELDS, {"greedy": "Best unit per frame, no LM.",
-                                                  "nj": "Search processes."})
+@dataclass_options(DecodeOptions, skip=("blank",), helps=SEARCH_HELP)
+@dataclass_options(InferenceConfig, only=DECODE_RUN_FIELDS, helps=RUN_HELP)
 @click.argument("data_dir", type=click.Path(file_okay=False))
 def decode(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwords_path: str | None,
            config_path: str | None, out_dir: str | None, allow_pipes: bool, skip_errors: bool, progress: bool,

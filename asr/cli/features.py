@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import typing
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
+from asr.cli.options import dataclass_options
 from asr.errors import AsrError
 
 logger = logging.getLogger(__name__)
@@ -24,7 +23,7 @@ OPTION_HELP = {
     "seed": "Seed of the dither noise (reruns reproduce).",
     "preemphasis_coefficient": "Pre-emphasis: x[i] -= c * x[i-1].",
     "remove_dc_offset": "Subtract each frame's mean.",
-    "window_type": "Window function.",
+    "window_type": "Window function: povey, hamming, hanning, rectangular or blackman.",
     "blackman_coeff": "Constant of the generalized Blackman window.",
     "round_to_power_of_two": "Zero-pad frames to a power of two for the FFT.",
     "snip_edges": "true: only frames that fit in the audio; false: reflect at the edges (about len/shift frames).",
@@ -44,32 +43,12 @@ OPTION_HELP = {
 }
 
 
-def _option_type(annotation: Any, name: str) -> Any:
-    if name == "window_type":
-        from asr.features.config import WINDOW_TYPES
-
-        return click.Choice(WINDOW_TYPES)
-    return {bool: click.BOOL, int: int, float: float}.get(annotation, str)
-
-
 def kaldi_options(kind: str) -> Callable[[Callable], Callable]:
-    """Click options `--name-with-dashes VALUE` for every Kaldi option of `kind` (booleans take true/false, as
-    in Kaldi's `--snip-edges=false`); unset ones stay None so conf files and defaults apply."""
+    """`--name-with-dashes VALUE` for every Kaldi option of `kind`; booleans take true/false, as in Kaldi's
+    `--snip-edges=false`."""
     from asr.features.config import option_class
 
-    cls = option_class(kind)
-    hints = typing.get_type_hints(cls)
-
-    def decorate(command: Callable) -> Callable:
-        for f in reversed(dataclasses.fields(cls)):
-            flag = "--" + f.name.replace("_", "-")
-            default = str(f.default).lower() if isinstance(f.default, bool) else f.default
-            help_text = f"{OPTION_HELP.get(f.name, '')} [default: {default}]"
-            command = click.option(flag, f.name, type=_option_type(hints[f.name], f.name), default=None,
-                                   metavar="BOOL" if hints[f.name] is bool else None, help=help_text)(command)
-        return command
-
-    return decorate
+    return dataclass_options(option_class(kind), helps=OPTION_HELP, bool_flags=False)
 
 
 def _parse_set(values: tuple[str, ...]) -> dict[str, str]:

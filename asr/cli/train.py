@@ -5,28 +5,12 @@ Every TrainConfig field is also a flag (`hidden_size` -> `--hidden-size`), overr
 
 from __future__ import annotations
 
-import dataclasses
-import typing
 from pathlib import Path
 
 import click
 
+from asr.cli.options import dataclass_options
 from asr.training.config import TrainConfig
-
-
-def _config_flags(command):
-    """Add one `--name VALUE` option per TrainConfig field (values are coerced and checked by build_config)."""
-    hints = typing.get_type_hints(TrainConfig)
-    for field in reversed(dataclasses.fields(TrainConfig)):
-        if field.name in {"seed", "device", "num_threads"}:
-            continue  # declared explicitly below, with their own help
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        choices = typing.get_args(hints[field.name]) if typing.get_origin(hints[field.name]) is typing.Literal else ()
-        help_text = f"TrainConfig.{field.name} (default {shown}" + (f"; {'|'.join(choices)}" if choices else "") + ")."
-        command = click.option(f"--{field.name.replace('_', '-')}", field.name, default=None, metavar="VALUE",
-                               help=help_text)(command)
-    return command
 
 
 @click.command(context_settings={"show_default": True})
@@ -44,7 +28,7 @@ def _config_flags(command):
 @click.option("--num-threads", default=None, type=int,
               help="torch intra-op threads (default 1; more threads on a busy machine can be much slower).")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
-@_config_flags
+@dataclass_options(TrainConfig, skip=("seed", "device", "num_threads"), bool_flags=False)  # own help below
 def train(config_path: str | None, train_dir: str, valid_dir: str | None, lang_dir: str, out_dir: str,
           resume: bool, progress: bool, **overrides) -> None:
     """Train a CTC acoustic model (rnn or crnn) into a self-describing model directory.

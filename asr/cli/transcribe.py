@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 
-from asr.cli.decode import SEARCH_HELP, config_flags, search_inputs
+from asr.cli.decode import RUN_HELP, SEARCH_HELP, search_inputs
+from asr.cli.options import dataclass_options
 from asr.inference.config import InferenceConfig
 from asr.decoding import DecodeOptions
 from asr.inference.transcribe import FORMATS
 
 TRANSCRIBE_RUN_FIELDS = ("greedy", "device", "num_threads", "chunk_length_s", "chunk_context_s")
+TRANSCRIBE_RUN_HELP = {**RUN_HELP, "chunk_length_s": "Seconds per chunk of long audio.",
+                       "chunk_context_s": "Seconds of context each side of a chunk."}
 
 
 @click.command()
@@ -22,11 +25,8 @@ TRANSCRIBE_RUN_FIELDS = ("greedy", "device", "num_threads", "chunk_length_s", "c
 @click.option("--channel", type=int, default=None,
               help="Channel (0-based) of multichannel files [default: the average of all channels].")
 @click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
-@config_flags(DecodeOptions, helps=SEARCH_HELP)
-@config_flags(InferenceConfig, TRANSCRIBE_RUN_FIELDS, {"greedy": "Best unit per frame, no LM.",
-                                                      "chunk_length_s": "Seconds per chunk of long audio.",
-                                                      "chunk_context_s": "Seconds of context each side of a "
-                                                                         "chunk."})
+@dataclass_options(DecodeOptions, skip=("blank",), helps=SEARCH_HELP)
+@dataclass_options(InferenceConfig, only=TRANSCRIBE_RUN_FIELDS, helps=TRANSCRIBE_RUN_HELP)
 @click.argument("audio", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def transcribe(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwords_path: str | None,
                config_path: str | None, fmt: str, output_dir: str | None, channel: int | None, progress: bool,
