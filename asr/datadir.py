@@ -25,7 +25,7 @@ import numpy as np
 
 from asr.audio import audio_duration, is_pipe, read_wav_scp_entry
 from asr.errors import AsrError, skipped_into, where
-from asr.fileio import write_text_atomic
+from asr.fileio import own_folder, write_text_atomic
 from asr.kaldi_io import (MapProblem, c_sorted, matrix_shape, read_kaldi_map, scan_kaldi_map,
                           write_kaldi_map)
 
@@ -410,15 +410,6 @@ def _audio_exists(value: str) -> bool:
     return bool(head) and offset.isdigit() and os.path.isfile(head)
 
 
-def _own_folder(parent: Path, name: str) -> Path:
-    """A folder we write into inside a data dir. A symlink there (a data dir from elsewhere may ship one, e.g.
-    `.backup -> ~/somewhere`) would send our writes outside the directory, so it is refused."""
-    folder = parent / name
-    if folder.is_symlink():
-        raise AsrError(f"{folder}: is a symbolic link; asr writes its own {name}/ here, remove the link")
-    return folder
-
-
 # --------------------------------------------------------------------------------------------- fix
 @dataclass
 class FixReport:
@@ -458,7 +449,7 @@ def fix_data_dir(path: str | os.PathLike) -> FixReport:
             raise AsrError(f"{path / name}: is not a regular file; replace it by the Kaldi text file or remove it")
     if "utt2spk" not in present:
         raise AsrError(f"{path / 'utt2spk'}: missing; fix cannot invent speakers, create utt2spk first")
-    backup = _own_folder(path, BACKUP_DIR)
+    backup = own_folder(path, BACKUP_DIR)
     backup.mkdir(exist_ok=True)
     for name in present:
         shutil.copy2(path / name, backup / name)
@@ -621,10 +612,10 @@ def split_data_dir(path: str | os.PathLike, num_parts: int, *, per_spk: bool = F
         if num_parts > len(utts):
             raise AsrError(f"{path}: cannot split {len(utts)} utterance(s) into {num_parts} parts; use fewer jobs")
         parts = [list(chunk) for chunk in np.array_split(np.array(utts, dtype=object), num_parts)]
-    split_root = _own_folder(path, f"split{num_parts}")
+    split_root = own_folder(path, f"split{num_parts}")
     outputs = []
     for index, part in enumerate(parts, start=1):
-        out = _own_folder(split_root, str(index))
+        out = own_folder(split_root, str(index))
         write_data_dir(out, _restricted(data, part, out))
         copy_directory_files([path], out)
         outputs.append(out)

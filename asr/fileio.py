@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
+from asr.errors import AsrError
+
 
 def _process_umask() -> int:
     mask = os.umask(0)
@@ -64,3 +66,13 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write a whole text file atomically."""
     with atomic_write(path) as f:
         f.write(text)
+
+
+def own_folder(parent: str | os.PathLike, name: str) -> Path:
+    """A folder asr writes into inside a directory it was given (a data dir, a model dir). A symlink there (a
+    directory from elsewhere may ship one, e.g. `.backup -> ~/somewhere`) would send our writes outside, so it
+    is refused."""
+    folder = Path(parent) / name
+    if folder.is_symlink():
+        raise AsrError(f"{folder}: is a symbolic link; asr writes its own {name}/ here, remove the link")
+    return folder

@@ -38,7 +38,7 @@ from asr.config import config_to_dict
 from asr.datadir import FEATS_CONF
 from asr.decoding import DecodeOptions, Hypothesis
 from asr.errors import AsrError, skipped_into
-from asr.fileio import write_text_atomic
+from asr.fileio import own_folder, write_text_atomic
 from asr.inference.config import InferenceConfig
 from asr.inference.network import input_dim, model_feature_options, model_posteriors
 from asr.inference.search import Searcher, make_searcher
@@ -73,8 +73,9 @@ class DecodeResult:
 
 
 def default_out_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike) -> Path:
-    """exp/NAME/decode_<data dir name>, Kaldi's convention."""
-    return Path(model_dir) / f"decode_{Path(os.path.abspath(data_dir)).name}"
+    """exp/NAME/decode_<data dir name>, Kaldi's convention; a symlink there (a model directory from elsewhere may
+    ship one) is refused rather than written through."""
+    return own_folder(model_dir, f"decode_{Path(os.path.abspath(data_dir)).name}")
 
 
 def _feats_mismatch(model: Any, data: Any, keys: list[str], allow_pipes: bool, allow_resample: bool) -> str | None:

@@ -96,6 +96,21 @@ def test_the_unmodified_model_decodes(tone, model_copy, tmp_path, capsys) -> Non
     assert read_kaldi_map(tmp_path / "dec" / "text", is_text=True) == TEXTS
 
 
+def test_a_decode_dir_symlink_shipped_in_a_model_dir_is_not_written_through(tone, model_copy, tmp_path,
+                                                                            capsys) -> None:
+    """A model directory from elsewhere holding `decode_data -> /some/dir`: the default output dir of `asr decode`
+    would write there, so it is refused; an --out the user names is theirs to choose."""
+    _, data, _ = tone
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "text").write_text("precious\n")
+    (model_copy / f"decode_{data.name}").symlink_to(victim, target_is_directory=True)
+    before = _tree(victim)
+    assert run_main(["decode", "--model", model_copy, "--no-progress", data]) == 1
+    assert _tree(victim) == before and (victim / "text").read_text() == "precious\n"
+    _one_error_line(capsys, model_copy / f"decode_{data.name}", "symbolic link")
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> tuple[Path, list[str]]:
     """A 1-epoch tiny run of `asr train` (synthetic corpus of tests/training) and its argv."""
