@@ -5,7 +5,8 @@ Workloads: (a) every FSDD recording (8 kHz), one call per file; (b) one 10-minut
 contender gets the same float32 samples in the int16 range, already in memory; its own conversion (to a
 tensor, to [-1, 1] floats) is inside the timed call. One untimed warm-up, then --rounds rounds; in each round
 every contender runs once per workload, in an order rotated from round to round. Ratios (our throughput /
-peer throughput) are taken within a round; the table shows medians over rounds.
+peer throughput) are taken within a round; the table shows medians over rounds. `ours-numpy1-path` is ours
+through the copy that numpy < 2 needs (issue 15: what an install beside a numpy<2 pin pays).
 
     python bench/features.py                  # full run (5 rounds; a few minutes on a loaded machine)
     python bench/features.py --rounds 3 --files 500 --minutes 2   # quicker look
@@ -51,6 +52,24 @@ def ours(kind: str) -> Features:
 
     compute = getattr(asr.features, kind)
     return lambda wave, rate: compute(wave, rate, dither=0.0)
+
+
+def ours_numpy1_path(kind: str) -> Features:
+    """Ours through the path numpy < 2 takes (its rfft has no `out=`: the result is copied into the block), so the
+    cost of that fallback is measured on any numpy."""
+    import asr.features
+    from asr.features import spectrum
+
+    compute = getattr(asr.features, kind)
+
+    def run(wave: np.ndarray, rate: int) -> object:
+        spectrum.RFFT_HAS_OUT, before = False, spectrum.RFFT_HAS_OUT
+        try:
+            return compute(wave, rate, dither=0.0)
+        finally:
+            spectrum.RFFT_HAS_OUT = before
+
+    return run
 
 
 def kaldi_native_fbank(kind: str) -> Features:
@@ -114,6 +133,7 @@ def python_speech_features(kind: str) -> Features:
 
 CONTENDERS: dict[str, tuple[str, Callable[[str], Features]]] = {
     "ours": ("asr", ours),
+    "ours-numpy1-path": ("asr", ours_numpy1_path),
     "kaldi-native-fbank": ("kaldi-native-fbank", kaldi_native_fbank),
     "torchaudio": ("torchaudio", torchaudio_kaldi),
     "librosa": ("librosa", librosa_features),
