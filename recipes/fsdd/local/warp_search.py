@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Test-time VTLN: decode one speaker's data dir at several warp factors and print, per factor, the WER and the
+mean best-path log-posterior per frame (an unsupervised choice of the warp, as Kaldi's VTLN estimation picks the
+factor that scores best without the transcript).
+
+    python recipes/fsdd/local/warp_search.py --model exp/loso/nicolas/crnn --lm data/loso/nicolas/local/lm/lm.arpa \
+        --decode-config recipes/fsdd/conf/decode.yaml data/loso/nicolas/test
+
+A diagnostic for RESULTS.md (the warp the score picks against the warp that would have been best), not a stage:
+features are recomputed from the audio with Kaldi's `--vtln-warp`, normalised with the speaker's own stats at
+that warp (the model's per-speaker CMVN), and decoded as `asr decode` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import yaml
+from tqdm import tqdm
+
+from asr.datadir import load_utterance_audio, read_data_dir
+from asr.decoding import DecodeOptions
+from asr.features import compute_features
+from asr.features.cmvn import accumulate_cmvn_stats
+from asr.inference.search import Searcher, load_lm
+from asr.modeldir import load_model_dir
+from asr.scoring import score_texts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data_dir", help="one speaker's data dir (wav.scp, text)")
+    parser.add_argument("--model", required=True, help="model directory (cmvn: speaker)")
+    parser.add_argument("--lm", default=None, help="ARPA LM for the search")
+    parser.add_argument("--decode-config", default=None, help="YAML of DecodeOptions (conf/decode.yaml)")
+    parser.add_argument("--warps", default="0.88,0.92,0.96,1.0,1.04,1.08,1.12", help="warp factors to try")
+    args = parser.parse_args()
+
+    model = load_model_dir(args.model, "cpu", 1)
+    settings = yaml.safe_load(open(args.decode_config, encoding="utf-8")) if args.decode_config else {}
+    options = DecodeOptions(**{k: v for k, v in settings.items() if k in DecodeOptions.__dataclass_fields__})
+    searcher = Searcher(model.tokenizer, lm=load_lm(args.lm), options=options)
+    data = read_data_dir(args.data_dir)
+    keys = sorted(data.wav_scp)
+    audio = {k: load_utterance_audio(data, k, sample_frequency=int(model.sample_frequency)) for k in keys}
+    print(f"{'warp':>6} {'score/frame':>12} {'WER %':>7}")
+    for warp in (float(w) for w in args.warps.split(",")):
+        feature_options = {**model.feature_options, "vtln_warp": warp}
+        raw = {k: compute_features(model.feature_kind, wave, rate, feature_options, flavor=model.feature_flavor)
+               for k, (wave, rate) in tqdm(audio.items(), desc=f"warp {warp}", leave=False)}
+        stats = accumulate_cmvn_stats(raw.values())
+        posteriors = []
+        for start in range(0, len(keys), 32):
+            posteriors += model.log_probs([model.normalize(raw[k], stats) for k in keys[start:start + 32]])
+        score = float(np.mean([lp.max(axis=1).mean() for lp in posteriors]))
+        hyps = {k: searcher(lp)[0].text for k, lp in zip(keys, posteriors)}
+        report = score_texts(data.text, hyps)
+        print(f"{warp:6.2f} {score:12.4f} {report.error_rate:7.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
