@@ -9,6 +9,10 @@ exp/NAME/
   model.pt        state_dict, loadable with torch.load(weights_only=True)
   checkpoints/    epoch-NNNN.pt, step-NNNNNNNN.pt (weights-only loadable as well)
   log.jsonl       one JSON record per epoch
+
+An exported directory (`asr export`) holds the same config.yaml, features.yaml, cmvn.ark and lang/, with
+export.yaml and model.onnx (or model.torchscript.pt) in place of model.pt; `load_model_dir` reads either kind,
+and an ONNX one without importing torch.
 """
 
 from __future__ import annotations
@@ -21,9 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence, TypeVar
 
 import numpy as np
-import torch
 import yaml
-from torch import nn
 
 from asr.config import build_config, config_to_dict
 from asr.errors import AsrError
@@ -37,6 +39,9 @@ FEATURES_FILE = "features.yaml"
 CMVN_FILE = "cmvn.ark"
 LANG_DIR = "lang"
 MODEL_FILE = "model.pt"
+EXPORT_FILE = "export.yaml"
+EXPORT_FORMAT_VERSION = 1      # of export.yaml and the exported network's inputs/outputs
+EXPORT_FILES = {"onnx": "model.onnx", "torchscript": "model.torchscript.pt"}
 
 
 def plain(value: Any) -> Any:
@@ -88,10 +93,11 @@ def read_model_config(model_dir: str | os.PathLike, cls: type[ConfigType] = Mode
 
 @dataclass
 class ModelDir:
-    """A trained model ready for inference: network (eval mode) plus everything needed to feed it."""
+    """A trained model ready for inference: its network (torch, ONNX or TorchScript; asr.inference.network) plus
+    everything needed to feed it."""
 
     path: Path
-    model: nn.Module
+    network: Any                   # (features list) -> log-posteriors list; see asr.inference.network
     config: ModelConfig
     feature_kind: str
     feature_options: dict[str, Any]
@@ -99,14 +105,13 @@ class ModelDir:
     cmvn_stats: np.ndarray | None
     norm_vars: bool
     tokenizer: Any
+    subsampling: int               # input frames per output frame
     frame_shift_s: float           # seconds per OUTPUT frame (subsampling included)
-    device: torch.device
+    cmvn: str                      # global | speaker | utterance | none (TrainConfig.cmvn)
 
     @property
     def sample_frequency(self) -> float:
         return float(self.feature_options.get("sample_frequency", 16000.0))
-
-    cmvn: str                      # global | speaker | utterance | none (TrainConfig.cmvn)
 
     def normalize(self, feats: np.ndarray, speaker_stats: np.ndarray | None = None) -> np.ndarray:
         """Apply the model's CMVN to raw features (e.g. from feats.scp): the training set's stats (global), the
@@ -128,20 +133,15 @@ class ModelDir:
         alone is its own speaker)."""
         return self.normalize(self.raw_features(waveform, sample_frequency))
 
-    @torch.no_grad()
     def log_probs(self, feats: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Per-utterance (T', V) log-posteriors for a batch of normalised feature matrices."""
-        from asr.batching import collate
-
-        empty = [np.zeros(0, dtype=np.int64)] * len(feats)
-        padded, lengths, _, _ = collate(feats, empty)
-        out, out_lengths = self.model(padded.to(self.device), lengths.to(self.device))
-        out = out.cpu().numpy()
-        return [out[i, :int(n)] for i, n in enumerate(out_lengths)]
+        return self.network(feats)
 
 
-def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+def load_state_dict(path: str | os.PathLike) -> dict[str, Any]:
     """torch.load(weights_only=True): a file carrying pickled objects is refused, never executed."""
+    import torch
+
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -153,19 +153,15 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
                        f"pickled objects, which are refused") from None
 
 
-def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu",
-                   num_threads: int | None = None) -> ModelDir:
-    """Rebuild a trained model from its directory on `device` (and, when given, with `num_threads` torch
-    intra-op threads); errors name the missing or broken file."""
-    if num_threads is not None:
-        torch.set_num_threads(num_threads)
+def load_model_dir(path: str | os.PathLike, device: Any = "cpu", num_threads: int | None = None) -> ModelDir:
+    """A trained (model.pt) or exported (export.yaml) model directory ready for inference, its network on `device`
+    with `num_threads` intra-op threads where given; errors name the missing or broken file."""
     from asr.kaldi_io import read_ark
-    from asr.models import build_model, resolve_device
     from asr.units import load_tokenizer
 
     path = Path(path)
     if not path.is_dir():
-        raise AsrError(f"{path}: no such model directory; pass the --out of `asr train`")
+        raise AsrError(f"{path}: no such model directory; pass the --out of `asr train` or `asr export`")
     config = read_model_config(path)
     features_path = path / FEATURES_FILE
     try:
@@ -182,12 +178,34 @@ def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu",
             raise AsrError(f"{path / CMVN_FILE}: expected one (2, {int(features['dim']) + 1}) stats matrix")
         cmvn_stats = np.asarray(entries[0][1], dtype=np.float64)
     tokenizer = load_tokenizer(path / LANG_DIR)
+    if (path / EXPORT_FILE).is_file():
+        from asr.inference.network import load_exported_network
+
+        network = load_exported_network(path / EXPORT_FILE, num_threads)
+    else:
+        network = _torch_network(path, config, int(features["dim"]), len(tokenizer.tokens), device, num_threads)
+    subsampling = config.subsampling if config.model == "crnn" else 1
+    return ModelDir(path, network, config, features["kind"], dict(features["options"]),
+                    str(features.get("flavor", "kaldi")), cmvn_stats, bool(features.get("norm_vars", True)),
+                    tokenizer, subsampling, float(features.get("frame_shift_s", 0.01)) * subsampling,
+                    str(features.get("cmvn", "none")))
+
+
+def _torch_network(path: Path, config: ModelConfig, input_dim: int, num_units: int, device: Any,
+                   num_threads: int | None) -> Any:
+    """model.pt into the network config.yaml describes, checked against it before anything is allocated."""
+    import torch
+
+    from asr.inference.network import TorchNetwork
+    from asr.models import build_model, resolve_device
+
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
     resolved = device if isinstance(device, torch.device) else _device(device, resolve_device)
     state = load_state_dict(path / MODEL_FILE)
     try:
         with torch.device("meta"):  # shapes only: a hostile config.yaml cannot make us allocate its network
-            shapes = {k: tuple(v.shape) for k, v in
-                      build_model(config, int(features["dim"]), len(tokenizer.tokens)).state_dict().items()}
+            shapes = {k: tuple(v.shape) for k, v in build_model(config, input_dim, num_units).state_dict().items()}
     except (RuntimeError, ValueError, TypeError, OverflowError) as e:
         raise AsrError(f"{path / CONFIG_FILE}: the network it describes cannot be built "
                        f"({str(e).splitlines()[0]}); use the config.yaml of this directory") from None
@@ -196,18 +214,13 @@ def load_model_dir(path: str | os.PathLike, device: str | torch.device = "cpu",
         differing = sorted(set(shapes) ^ set(stored)) or sorted(k for k in shapes if shapes[k] != stored[k])
         raise AsrError(f"{path / MODEL_FILE}: weights do not fit {CONFIG_FILE} (first difference: "
                        f"{differing[0]}); use the model.pt of this directory")
-    model = build_model(config, int(features["dim"]), len(tokenizer.tokens))
+    model = build_model(config, input_dim, num_units)
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError) as e:
         raise AsrError(f"{path / MODEL_FILE}: weights do not fit {CONFIG_FILE} "
                        f"({str(e).splitlines()[0]}); use the model.pt of this directory") from None
-    model.to(resolved).eval()
-    frame_shift_s = float(features.get("frame_shift_s", 0.01)) * model.subsampling
-    return ModelDir(path, model, config, features["kind"], dict(features["options"]),
-                    str(features.get("flavor", "kaldi")), cmvn_stats,
-                    bool(features.get("norm_vars", True)), tokenizer, frame_shift_s, resolved,
-                    str(features.get("cmvn", "none")))
+    return TorchNetwork(model.to(resolved).eval(), resolved)
 
 
 def _check_features(features: Any, features_path: Path) -> None:
@@ -237,5 +250,7 @@ def _check_features(features: Any, features_path: Path) -> None:
         raise AsrError(f"{features_path}: {e}; rerun asr train") from None
 
 
-def _device(name: str, resolve) -> torch.device:
+def _device(name: str, resolve) -> Any:
+    import torch
+
     return resolve(name) if name in {"auto", "cpu", "cuda"} else torch.device(name)

@@ -110,7 +110,7 @@ def evaluate(model_dir: Path, test_dir: Path) -> dict:
     model = load_model_dir(model_dir)
     features = FeatureSpec(kind=model.feature_kind, options=model.feature_options, source="wav",
                            dim=int(model.cmvn_stats.shape[1] - 1), flavor=model.feature_flavor)
-    test = load_dataset(test_dir, model.tokenizer, features, model.model.subsampling, progress=False,
+    test = load_dataset(test_dir, model.tokenizer, features, model.subsampling, progress=False,
                         keep_too_short=True)
     refs = {u.key: u.text for u in test.utterances}
     hyps = {}
@@ -119,7 +119,7 @@ def evaluate(model_dir: Path, test_dir: Path) -> dict:
         for utt, log_probs in zip(batch, model.log_probs([model.normalize(u.feats) for u in batch])):
             hyps[utt.key] = model.tokenizer.decode(greedy_search(log_probs))
     wer, cer = score_texts(refs, hyps), score_texts(refs, hyps, cer=True)
-    return {"model": model.config.model, "params": sum(p.numel() for p in model.model.parameters()),
+    return {"model": model.config.model, "params": sum(p.numel() for p in model.network.module.parameters()),
             "utts": len(refs), "wer": wer.error_rate, "cer": cer.error_rate, "summary": wer.summary(),
             "errors": [f"{u.utt}: {refs[u.utt]} -> {hyps[u.utt]}" for u in wer.utterances if u.counts.errors]}
 

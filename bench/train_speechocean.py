@@ -94,7 +94,7 @@ def main() -> None:
         log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
         epoch_s = [r["elapsed_s"] - (log[i - 1]["elapsed_s"] if i else 0.0) for i, r in enumerate(log)]
         model = load_model_dir(out)
-        rows.append((units, len(model.tokenizer.tokens), count_parameters(model.model), len(log),
+        rows.append((units, len(model.tokenizer.tokens), count_parameters(model.network.module), len(log),
                      sorted(epoch_s)[len(epoch_s) // 2], wall, f"{load_before:.1f}/{os.getloadavg()[0]:.1f}",
                      log[-1].get("cer", float("nan")), *scores))
         print(rows[-1], flush=True)

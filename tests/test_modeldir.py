@@ -29,7 +29,7 @@ def model_dir(corpus, tmp_path_factory):
 def test_everything_needed_for_inference_is_inside(model_dir, corpus):
     train, _, lang, _ = corpus
     loaded = load_model_dir(model_dir)
-    assert not loaded.model.training
+    assert not loaded.network.module.training
     assert loaded.feature_kind == "mfcc" and loaded.feature_options["num_ceps"] == 6
     assert loaded.frame_shift_s == pytest.approx(0.02)  # 10 ms frames, subsampled by 2
     assert loaded.tokenizer.tokens == (lang / "tokens.txt").read_text().split()[::2]
@@ -40,7 +40,7 @@ def test_everything_needed_for_inference_is_inside(model_dir, corpus):
     np.testing.assert_allclose(normalised.std(axis=0), 1.0, atol=1e-3)
     # model.pt is a plain state_dict for torch.load(weights_only=True), and the log has the epochs
     state = torch.load(model_dir / "model.pt", weights_only=True)
-    assert state.keys() == loaded.model.state_dict().keys()
+    assert state.keys() == loaded.network.module.state_dict().keys()
     assert [yaml.safe_load(line)["epoch"] for line in (model_dir / "log.jsonl").read_text().splitlines()] == [1, 2]
 
 

@@ -1,11 +1,100 @@
-"""The acoustic half of inference: a loaded model directory's (asr.modeldir) CTC log-posteriors and feature options."""
+"""The acoustic half of inference: a loaded model directory's (asr.modeldir) CTC log-posteriors and feature options.
+
+A network is a callable from normalised feature matrices to (T', V) log-posteriors: `TorchNetwork` (model.pt, in
+padded batches), or an exported one run one utterance at a time (`OnnxNetwork` through onnxruntime, without
+torch; `TorchScriptNetwork`). Exported graphs take (1, T, F) float32 features and give (1, T', V).
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import yaml
+
+from asr.errors import AsrError, import_extra
+
+
+class TorchNetwork:
+    """A torch module on a device, run on padded batches."""
+
+    def __init__(self, module: Any, device: Any) -> None:
+        self.module, self.device = module, device
+
+    def __call__(self, feats: Sequence[np.ndarray]) -> list[np.ndarray]:
+        import torch
+
+        from asr.batching import collate
+
+        empty = [np.zeros(0, dtype=np.int64)] * len(feats)
+        padded, lengths, _, _ = collate(feats, empty)
+        with torch.no_grad():
+            out, out_lengths = self.module(padded.to(self.device), lengths.to(self.device))
+        out = out.cpu().numpy()
+        return [out[i, :int(n)] for i, n in enumerate(out_lengths)]
+
+
+class OnnxNetwork:
+    """An exported ONNX graph in onnxruntime (CPU), one utterance per run; imports no torch."""
+
+    def __init__(self, path: Path, num_threads: int | None = None) -> None:
+        ort = import_extra("onnxruntime", "onnx", "run an exported ONNX model")
+        options = ort.SessionOptions()
+        if num_threads is not None:
+            options.intra_op_num_threads = options.inter_op_num_threads = num_threads
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own types for unreadable or invalid graphs
+            first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+            raise AsrError(f"{path}: not a loadable ONNX model ({first}); export it again (asr export)") from None
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, feats: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return [self.session.run(None, {self.input_name: np.ascontiguousarray(f, dtype=np.float32)[None]})[0][0]
+                for f in feats]
+
+
+class TorchScriptNetwork:
+    """An exported TorchScript module, one utterance per run."""
+
+    def __init__(self, path: Path, num_threads: int | None = None) -> None:
+        import torch
+
+        if num_threads is not None:
+            torch.set_num_threads(num_threads)
+        try:
+            self.module = torch.jit.load(str(path), map_location="cpu").eval()
+        except (RuntimeError, ValueError, OSError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+            raise AsrError(f"{path}: not a loadable TorchScript model ({first}); export it again (asr export)") \
+                from None
+
+    def __call__(self, feats: Sequence[np.ndarray]) -> list[np.ndarray]:
+        import torch
+
+        with torch.no_grad():
+            return [self.module(torch.from_numpy(np.asarray(f, dtype=np.float32))[None])[0].numpy() for f in feats]
+
+
+def load_exported_network(export_yaml: Path, num_threads: int | None = None) -> Any:
+    """The network an export.yaml describes (written by asr.export)."""
+    from asr.modeldir import EXPORT_FILES, EXPORT_FORMAT_VERSION
+
+    try:
+        info = yaml.safe_load(export_yaml.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as e:
+        raise AsrError(f"{export_yaml}: unreadable ({e.__class__.__name__}); export the model again") from None
+    if not isinstance(info, dict) or info.get("format") not in EXPORT_FILES:
+        raise AsrError(f"{export_yaml}: format must be one of {', '.join(EXPORT_FILES)}; export the model again")
+    if info.get("format_version") != EXPORT_FORMAT_VERSION:
+        raise AsrError(f"{export_yaml}: format_version {info.get('format_version')!r}, this asr reads "
+                       f"{EXPORT_FORMAT_VERSION}; export the model again with this version")
+    file = export_yaml.parent / EXPORT_FILES[info["format"]]
+    if not file.is_file():
+        raise AsrError(f"{file}: missing; export the model again (asr export)")
+    return OnnxNetwork(file, num_threads) if info["format"] == "onnx" else TorchScriptNetwork(file, num_threads)
 
 
 def model_posteriors(model: Any, feats: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -174,7 +174,7 @@ class Transcriber:
         opts = make_options(self.model.feature_kind, self.model.feature_options)
         self.rate = int(self.model.sample_frequency)
         self.grid = _Geometry(opts.window_shift, opts.window_size, opts.snip_edges,
-                              int(getattr(self.model.model, "subsampling", 1)), opts)
+                              self.model.subsampling, opts)
 
     def __call__(self, path: str | os.PathLike) -> Transcript:
         """Transcribe one file (whole, or in chunks when longer than one chunk)."""

@@ -10,7 +10,12 @@ RNN_TYPES = {"lstm": nn.LSTM, "gru": nn.GRU}
 
 
 class RNNStack(nn.Module):
-    """Bidirectional RNN layers over packed sequences, so padding never leaks into the valid frames."""
+    """Bidirectional RNN layers over packed sequences, so padding never leaks into the valid frames.
+
+    `pack_sequences = False` runs the layers on the tensor as it is: the same result for a batch of one unpadded
+    utterance, and a graph that ONNX can express (asr.export sets it on the exported copy)."""
+
+    pack_sequences = True
 
     def __init__(self, input_dim: int, hidden_size: int, num_layers: int, rnn_type: str = "lstm",
                  dropout: float = 0.0) -> None:
@@ -20,6 +25,8 @@ class RNNStack(nn.Module):
         self.output_dim = 2 * hidden_size
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if not self.pack_sequences:
+            return self.rnn(x)[0]
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.rnn(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
