@@ -60,3 +60,15 @@ def test_reduced_run_end_to_end(run_recipe, tmp_path: Path) -> None:
     assert "removing the previous exp/crnn" in rerun.stderr
     for name, wer in wers.items():
         assert WER_LINE.match((work / "exp" / "crnn" / name / "wer").read_text())[1] == wer
+
+
+@pytest.mark.slow
+def test_the_demo_reaches_the_word_error_rates_its_results_report(run_recipe, tmp_path: Path) -> None:
+    """`make demo` at full size (about 7 minutes on 2 cores). recipes/mini/RESULTS.md reports 6.07% test WER with
+    the LM and 33.52% without; the bounds leave room for another CPU's float rounding, not for a regression."""
+    run_recipe("mini", timeout=1800)
+    model = tmp_path / "work" / "exp" / "crnn"
+    with_lm = float(WER_LINE.match((model / "decode_test_lm" / "wer").read_text())[1])
+    without = float(WER_LINE.match((model / "decode_test" / "wer").read_text())[1])
+    assert with_lm <= 8.0, f"demo test WER with the LM {with_lm}% (RESULTS.md: 6.07%)"
+    assert without <= 38.0, f"demo test WER without an LM {without}% (RESULTS.md: 33.52%)"
