@@ -6,12 +6,14 @@ Training and decoding share it. Batch order is a pure function of (seed, epoch),
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import torch
 
 from asr.errors import AsrError
+
+if TYPE_CHECKING:
+    import torch
 
 
 def make_batches(lengths: Sequence[int], max_frames: int, max_batch_size: int, *, seed: int = 0, epoch: int = 0,
@@ -51,8 +53,10 @@ def make_batches(lengths: Sequence[int], max_frames: int, max_batch_size: int, *
 
 
 def collate(feats: Sequence[np.ndarray], targets: Sequence[np.ndarray]
-            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+            ) -> tuple["torch.Tensor", "torch.Tensor", "torch.Tensor", "torch.Tensor"]:
     """Pad features to (B, T, F); concatenate targets for CTCLoss. Returns feats, lengths, targets, target_lengths."""
+    import torch  # here, so that batching for an exported (ONNX) network needs no torch
+
     lengths = torch.tensor([len(f) for f in feats], dtype=torch.long)
     padded = np.zeros((len(feats), int(lengths.max()), feats[0].shape[1]), dtype=np.float32)
     for i, f in enumerate(feats):

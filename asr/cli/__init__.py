@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "decode": ("asr.cli.decode:decode", "Decode a data directory with a model (and an LM), and score it."),
     "score": ("asr.cli.score:score", "Score hypotheses against references: WER/CER and alignments."),
     "transcribe": ("asr.cli.transcribe:transcribe", "Transcribe audio files with a model directory."),
+    "export": ("asr.cli.export:export", "Export a model directory as ONNX (int8 too) or TorchScript."),
     "plot": ("asr.cli.plot:plot", "Plot features of an utterance or a model's training curves."),
 }
 
