@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-pytest.importorskip("onnxruntime", reason="the [onnx] extra (pip install 'asr[onnx]')")
+pytest.importorskip("onnx", reason="the [onnx] extra (pip install 'asr[onnx]')")
 
 import asr  # noqa: E402
 from asr.errors import AsrError  # noqa: E402

@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> None:
     except AsrError as e:
         click.echo(f"asr: error: {e}", err=True)
         sys.exit(1)
+    except ModuleNotFoundError as e:
+        if e.name != "torch":
+            raise
+        click.echo("asr: error: this needs torch, which is not installed: pip install 'asr[train]' (an exported "
+                   "ONNX model, asr export, transcribes and decodes without it)", err=True)
+        sys.exit(1)
     except click.exceptions.Abort:
         click.echo("asr: aborted", err=True)
         sys.exit(130)

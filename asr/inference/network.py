@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import yaml
 
-from asr.errors import AsrError, import_extra
+from asr.errors import AsrError
 
 
 class TorchNetwork:
@@ -40,7 +40,7 @@ class OnnxNetwork:
     """An exported ONNX graph in onnxruntime (CPU), one utterance per run; imports no torch."""
 
     def __init__(self, path: Path, num_threads: int | None = None) -> None:
-        ort = import_extra("onnxruntime", "onnx", "run an exported ONNX model")
+        import onnxruntime as ort
         options = ort.SessionOptions()
         if num_threads is not None:
             options.intra_op_num_threads = options.inter_op_num_threads = num_threads
