@@ -57,7 +57,7 @@ for _kind in ("spectrogram", "fbank", "mfcc"):
               help="Image file [MODEL_DIR/curves.png].")
 def curves(model_dir: Path, out: Path | None) -> None:
     """Plot the training curves (losses, validation CER/WER) of a model directory from its log.jsonl."""
-    from asr.training.curves import plot_curves
+    from asr.plot import plot_curves
 
     out = out or model_dir / "curves.png"
     plot_curves(model_dir, out)

@@ -1,4 +1,6 @@
-"""Training curves from a model directory's log.jsonl: losses and validation error rates per epoch."""
+"""`asr plot curves`: a model directory's training curves from its log.jsonl (losses, validation error rates).
+
+It reads a model directory and trains nothing, so it lives outside asr.training, which only `asr train` imports."""
 
 from __future__ import annotations
 

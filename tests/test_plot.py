@@ -23,7 +23,7 @@ def test_curves_image_from_the_log(tmp_path, capsys):
 
 
 def test_a_damaged_log_names_the_line(tmp_path):
-    from asr.training.curves import read_log
+    from asr.plot import read_log
 
     (tmp_path / "log.jsonl").write_text('{"epoch": 1, "train_loss": 2.0}\n{"epoch": 2, "tra\n')
     with pytest.raises(AsrError, match=r"log.jsonl:2"):
