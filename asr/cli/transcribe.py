@@ -10,9 +10,10 @@ from asr.inference.config import InferenceConfig
 from asr.decoding import DecodeOptions
 from asr.inference.transcribe import FORMATS
 
-TRANSCRIBE_RUN_FIELDS = ("greedy", "device", "num_threads", "chunk_length_s", "chunk_context_s")
+TRANSCRIBE_RUN_FIELDS = ("greedy", "device", "num_threads", "chunk_length_s", "chunk_context_s", "segment")
 TRANSCRIBE_RUN_HELP = {**RUN_HELP, "chunk_length_s": "Seconds per chunk of long audio.",
-                       "chunk_context_s": "Seconds of context each side of a chunk."}
+                       "chunk_context_s": "Seconds of context each side of a chunk.",
+                       "segment": "Audio longer than a chunk: cut in its pauses (energy VAD) or by the clock."}
 
 
 @click.command()

@@ -27,6 +27,8 @@ class InferenceConfig:
     allow_resample: bool = False  # decode: resample wav.scp audio at another rate than the model's
     chunk_length_s: float = 30.0  # transcribe: audio per chunk whose posteriors are kept
     chunk_context_s: float = 4.0  # transcribe: extra audio each side of a chunk, seen by the model, then dropped
+    segment: Literal["energy", "none"] = "energy"  # transcribe: audio longer than a chunk is cut in its pauses
+    #                                               (energy VAD, asr.inference.vad), or by the clock (none)
 
     def __post_init__(self) -> None:
         for name in ("num_threads", "max_batch_frames", "max_batch_size", "nj"):

@@ -17,7 +17,11 @@ with `channel`). Long audio is processed in overlapping chunks so memory stays b
   chunk boundary, every frame is searched at most about twice, and memory stays bounded. The LM context restarts
   at each cut. Word times count from the start of the file.
 
-A file no longer than one chunk is processed whole, exactly as `asr decode` does an utterance.
+A file no longer than one chunk is processed whole, exactly as `asr decode` does an utterance. A longer one is, by
+default (`segment="energy"`), first cut where it pauses (asr.inference.vad: Kaldi's energy VAD, two reads of the
+file, memory flat in its length): each speech segment is decoded as one utterance, as a model trained on short
+utterances expects, and silence gives no words. With a per-speaker CMVN model the file is one speaker: its speech
+segments' stats normalise every segment. `segment="none"` keeps the clock-based chunks described above.
 
 `asr.transcribe` is this module's `transcribe`, imported on first use, so `import asr` itself stays free of torch.
 """
@@ -138,6 +142,16 @@ class AudioFile:
         self.close()
 
 
+class AudioSpan:
+    """Samples [start, stop) of an AudioFile, read as a file of their own (positions count from `start`)."""
+
+    def __init__(self, audio: AudioFile, start: int, stop: int) -> None:
+        self.audio, self.start, self.num_samples, self.path = audio, start, stop - start, audio.path
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return self.audio.read(self.start + start, self.start + min(stop, self.num_samples))
+
+
 # --------------------------------------------------------------------------------------------- the transcriber
 @dataclass
 class _Geometry:
@@ -193,7 +207,7 @@ class Transcriber:
         context = int(np.ceil(self.config.chunk_context_s * per_s / s)) * s
         return chunk, context
 
-    def chunk_posteriors(self, audio: AudioFile) -> Iterator[np.ndarray]:
+    def chunk_posteriors(self, audio: AudioFile | AudioSpan) -> Iterator[np.ndarray]:
         """The file's (T', V) log-posteriors, one block per chunk: only chunk centres, so the blocks concatenate
         to one row per output frame of the whole file. A file no longer than one chunk is one block."""
         total = self.grid.input_frames(audio.num_samples)
@@ -218,6 +232,43 @@ class Transcriber:
 
     def _words(self, audio: AudioFile) -> Iterator[WordTiming]:
         """The words of the file with output-frame times from its start, in order."""
+        if self.config.segment == "energy" and self.grid.input_frames(audio.num_samples) > self._chunk_frames()[0]:
+            yield from self._segment_words(audio)
+            return
+        yield from self._chunk_words(audio)
+
+    def _segment_words(self, audio: AudioFile) -> Iterator[WordTiming]:
+        """Each speech segment decoded as one utterance (one longer than a chunk through the chunks), word times
+        shifted to the file's output frames."""
+        from asr.features.cmvn import accumulate_cmvn_stats
+        from asr.inference.vad import VadOptions, frame_log_energy, speech_segments
+
+        options = VadOptions(max_segment_s=float("inf"))
+        energy = frame_log_energy(audio.read, audio.num_samples, self.rate, options)
+        spans = [(int(a * self.rate), min(int(b * self.rate), audio.num_samples))
+                 for a, b in speech_segments(energy, options)]
+        logger.info("%s: %d speech segments, %.1f of %.1f s", audio.path, len(spans),
+                    sum(b - a for a, b in spans) / self.rate, audio.num_samples / self.rate)
+        if not spans:
+            return
+        chunk = self._chunk_frames()[0] * self.grid.shift  # samples
+        stats = None
+        if self.model.cmvn == "speaker":  # the file is one speaker: its speech, not each segment alone
+            stats = accumulate_cmvn_stats(self.model.raw_features(audio.read(p, min(p + chunk, b)), self.rate)
+                                          for a, b in spans for p in range(a, b, chunk))
+        samples_per_frame = self.rate * self.model.frame_shift_s
+        for a, b in spans:
+            offset = int(round(a / samples_per_frame))
+            if b - a > chunk:
+                words = self._chunk_words(AudioSpan(audio, a, b))
+            else:
+                feats = self.model.normalize(self.model.raw_features(audio.read(a, b), self.rate), stats)
+                posteriors = model_posteriors(self.model, [feats])[0]
+                words = iter(self.searcher(posteriors)[0].words if len(posteriors) else [])
+            yield from (_shifted(w, offset) for w in words)
+
+    def _chunk_words(self, audio: AudioFile | AudioSpan) -> Iterator[WordTiming]:
+        """Clock-based chunks decoded in a buffer cut between words (the module docstring)."""
         segment = self._chunk_frames()[0] // self.grid.subsampling  # output frames decoded at a time, at least
         tail = segment // 2  # words ending this close to the buffer's end wait for the next chunk
         buffer: list[np.ndarray] = []

@@ -81,7 +81,8 @@ def test_chunks_stitch_to_the_whole_file(tone_dir, tmp_path):
     whole = asr.transcribe(tone_dir, path, chunk_length_s=60.0, **CPU)[0]
     assert whole.text == text
     for length, context in ((2.0, 0.5), (1.0, 0.0), (3.3, 1.1)):
-        chunked = asr.transcribe(tone_dir, path, chunk_length_s=length, chunk_context_s=context, **CPU)[0]
+        chunked = asr.transcribe(tone_dir, path, chunk_length_s=length, chunk_context_s=context,
+                                 segment="none", **CPU)[0]
         assert chunked.text == text
         assert chunked.words == whole.words
 
@@ -207,8 +208,8 @@ def peak_kib():
     return int(next(line for line in Path("/proc/self/status").read_text().splitlines()
                     if line.startswith("VmHWM:")).split()[1])
 
-model_dir, path, chunk_length_s, warm_up = sys.argv[1:]
-transcriber = Transcriber(model_dir, config=InferenceConfig(device="cpu", greedy=True,
+model_dir, path, chunk_length_s, warm_up, segment = sys.argv[1:]
+transcriber = Transcriber(model_dir, config=InferenceConfig(device="cpu", greedy=True, segment=segment,
                                                             chunk_length_s=float(chunk_length_s)))
 transcriber(warm_up)  # first-call allocations (numba, torch) are not what is measured
 Path("/proc/self/clear_refs").write_text("5")  # reset the peak RSS to the current RSS
@@ -218,10 +219,11 @@ print(peak_kib() - start, words)
 """
 
 
-def _peak_growth_kib(model_dir: Path, path: Path, chunk_length_s: float, warm_up: Path) -> tuple[int, int]:
+def _peak_growth_kib(model_dir: Path, path: Path, chunk_length_s: float, warm_up: Path,
+                     segment: str = "none") -> tuple[int, int]:
     """(growth of the peak RSS while transcribing `path`, in KiB; words) in a fresh process."""
     out = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(model_dir), str(path), str(chunk_length_s),
-                          str(warm_up)], capture_output=True, text=True, check=True,
+                          str(warm_up), segment], capture_output=True, text=True, check=True,
                          env={**os.environ, "OMP_NUM_THREADS": "1"})
     growth, words = out.stdout.split()
     return int(growth), int(words)
@@ -230,8 +232,9 @@ def _peak_growth_kib(model_dir: Path, path: Path, chunk_length_s: float, warm_up
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc peak-RSS reset")
 def test_peak_memory_does_not_grow_with_length(tone_dir, tmp_path):
-    """Peak RSS growth while transcribing 2 and 20 minutes in 30 s chunks differs by a few MB; the whole
-    20 minutes in one piece need over 50 MB more (the wave alone is 38 MB), so the measure can tell."""
+    """Peak RSS growth while transcribing 2 and 20 minutes in 30 s chunks (or cut in pauses: the default) differs by
+    a few MB; the whole 20 minutes in one piece need over 50 MB more (the wave alone is 38 MB), so the measure can
+    tell."""
     pattern = synthesize(tone_dir, spell(tone_dir, " ".join(["ab ba cd dc"] * 5)))  # 24 s, 20 words
     short, long, warm_up = tmp_path / "2min.wav", tmp_path / "20min.wav", tmp_path / "warm_up.wav"
     _write_long(short, pattern, 2)
@@ -243,3 +246,7 @@ def test_peak_memory_does_not_grow_with_length(tone_dir, tmp_path):
     assert words_long == words_whole >= 9 * words_short > 0
     assert growth_long - growth_short < 8 * 1024
     assert growth_whole - growth_long > 50 * 1024
+    growth_short, words_short = _peak_growth_kib(tone_dir, short, 30.0, warm_up, "energy")
+    growth_long, words_long = _peak_growth_kib(tone_dir, long, 30.0, warm_up, "energy")
+    assert words_long >= 9 * words_short > 0
+    assert growth_long - growth_short < 8 * 1024

@@ -1,0 +1,99 @@
+"""Energy-based voice activity detection: where the speech of a long recording is, so that transcription cuts it in
+pauses rather than by the clock.
+
+A frame is speech when its log energy lies above the file's noise floor by `threshold_ratio` of the range between
+that floor and its speech peaks (low and high percentiles of the frames' log energies); a file whose range is under
+`min_range` (no frame stands out of its noise) has no speech. Kaldi's compute-vad rule (a threshold of
+5 + 0.5 x the mean log energy) was tried first and fails where the pauses are loud relative to a quiet speaker
+(bench/long_audio.py: a quiet FSDD speaker with pauses at -61 dBFS came out as one segment). The frames then become
+segments: pauses shorter than `min_silence_s` are bridged (a stop closure inside a word is
+not a pause), bursts shorter than `min_speech_s` dropped, each segment padded by `pad_s` of its silence, and a
+segment longer than `max_segment_s` split at its quietest frame. Numpy only; the file is read block by block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class VadOptions:
+    """Which frames are speech, and how they become segments."""
+
+    frame_length_ms: float = 25.0
+    frame_shift_ms: float = 10.0
+    floor_percentile: float = 2.0      # the noise floor: this percentile of the frames' log energies
+    peak_percentile: float = 98.0      # the speech peaks
+    threshold_ratio: float = 0.3       # speech: above floor + ratio * (peak - floor); 0.2 merged whole recordings
+    #                                    into one segment, 0.4 clipped words (bench/long_audio.py on FSDD)
+    min_range: float = 2.3             # natural-log units (10 dB): a narrower range is all noise, no speech
+    min_silence_s: float = 0.15        # shorter pauses are bridged: they lie inside words or between close words
+    min_speech_s: float = 0.05         # shorter bursts (clicks) are dropped
+    pad_s: float = 0.0                 # silence kept on each side of a segment (at most half the pause); FSDD
+    #                                    models, trained on trimmed digits, lost 2-20 WER points with 0.05-0.1 s
+    max_segment_s: float = 30.0        # longer segments are split at their quietest frame (inf: never)
+
+
+def frame_log_energy(read: Callable[[int, int], np.ndarray], num_samples: int, sample_frequency: float,
+                     options: VadOptions = VadOptions(), block_frames: int = 6000) -> np.ndarray:
+    """Per frame (every frame_shift, snip-edges framing), the log of the summed squared samples, reading
+    `read(start, stop)` (int16-range samples) block by block so memory stays flat in the file's length."""
+    window = int(round(sample_frequency * options.frame_length_ms / 1000))
+    shift = int(round(sample_frequency * options.frame_shift_ms / 1000))
+    total = 0 if num_samples < window else 1 + (num_samples - window) // shift
+    energies = np.empty(total)
+    for first in range(0, total, block_frames):
+        count = min(block_frames, total - first)
+        samples = np.asarray(read(first * shift, (first + count - 1) * shift + window), dtype=np.float64)
+        frames = np.lib.stride_tricks.sliding_window_view(samples, window)[::shift][:count]
+        energies[first:first + count] = np.log(np.maximum(np.einsum("ij,ij->i", frames, frames), 1.0))
+    return energies
+
+
+def speech_frames(log_energy: np.ndarray, options: VadOptions = VadOptions()) -> np.ndarray:
+    """The speech decision per frame (no context window)."""
+    if len(log_energy) == 0:
+        return np.zeros(0, dtype=bool)
+    floor, peak = np.percentile(log_energy, [options.floor_percentile, options.peak_percentile])
+    if peak - floor < options.min_range:
+        return np.zeros(len(log_energy), dtype=bool)
+    return log_energy > floor + options.threshold_ratio * (peak - floor)
+
+
+def speech_segments(log_energy: np.ndarray, options: VadOptions = VadOptions()) -> list[tuple[float, float]]:
+    """(start_s, end_s) of each speech segment, in order and not overlapping."""
+    shift = options.frame_shift_ms / 1000
+    voiced = speech_frames(log_energy, options)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
+    runs = [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]  # [first, stop) frames
+    merged: list[list[int]] = []
+    for run in runs:
+        if merged and (run[0] - merged[-1][1]) * shift < options.min_silence_s:
+            merged[-1][1] = run[1]
+        else:
+            merged.append(run)
+    kept = [r for r in merged if (r[1] - r[0]) * shift >= options.min_speech_s]
+    split: list[tuple[int, int]] = []
+    for first, stop in kept:
+        split += (_split_long(log_energy, first, stop, int(options.max_segment_s / shift))
+                  if np.isfinite(options.max_segment_s) else [(first, stop)])
+    pad = int(round(options.pad_s / shift))
+    window_excess = (options.frame_length_ms - options.frame_shift_ms) / 1000  # the last frame's window ends later
+    starts = [(first - min(pad, first if i == 0 else (first - split[i - 1][1]) // 2)) * shift
+              for i, (first, _) in enumerate(split)]
+    ends = [(stop + min(pad, len(log_energy) - stop if i == len(split) - 1 else (split[i + 1][0] - stop) // 2))
+            * shift + window_excess for i, (_, stop) in enumerate(split)]
+    return [(start, min(end, starts[i + 1]) if i + 1 < len(starts) else end)
+            for i, (start, end) in enumerate(zip(starts, ends))]
+
+
+def _split_long(log_energy: np.ndarray, first: int, stop: int, longest: int) -> list[tuple[int, int]]:
+    """[first, stop) as pieces of at most `longest` frames, cut at the quietest frame of each middle half."""
+    if stop - first <= longest or longest < 4:
+        return [(first, stop)]
+    quarter = (stop - first) // 4
+    cut = first + quarter + int(np.argmin(log_energy[first + quarter:stop - quarter]))
+    return _split_long(log_energy, first, cut, longest) + _split_long(log_energy, cut, stop, longest)

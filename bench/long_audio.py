@@ -1,0 +1,82 @@
+"""Long audio: a recording made of a data set's utterances separated by pauses, transcribed whole with
+`asr transcribe` cut in its pauses (energy VAD, the default) and by the clock, against the utterances' words.
+
+    python bench/long_audio.py --model exp/official/crnn --data data/official/test \
+        --lm data/official/local/lm/lm.arpa --decode-config recipes/fsdd/conf/decode.yaml     # FSDD, issue 14
+
+The recording (seeded): utterances in random order, each followed by a pause of uniform length in
+[--min-pause, --max-pause] seconds of white noise at --noise-rms, until --minutes of audio; `--speaker` takes one speaker's.
+Also printed: the WER of the same utterances decoded one by one (`asr decode`), the figure to match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from asr.datadir import load_utterance_audio, read_data_dir
+from asr.inference.config import load_decode_config
+from asr.inference.transcribe import transcribe
+from asr.scoring import score_texts
+
+
+def build_recording(data_dir: Path, out: Path, minutes: float, min_pause: float, max_pause: float, seed: int,
+                    speaker: str | None, noise_rms: float) -> tuple[str, int, int]:
+    """Write the recording; return its reference words, utterance count and sample rate."""
+    data = read_data_dir(data_dir)
+    keys = sorted(k for k in data.text if speaker is None or data.utt2spk.get(k) == speaker)
+    rng = np.random.default_rng(seed)
+    rng.shuffle(keys)
+    pieces, words, seconds, rate = [], [], 0.0, None
+    for key in keys:
+        wave, rate = load_utterance_audio(data, key)
+        pause = rng.normal(0.0, noise_rms, int(rng.uniform(min_pause, max_pause) * rate))
+        pieces += [wave, pause]
+        words.append(data.text[key])
+        seconds += (len(wave) + len(pause)) / rate
+        if seconds >= minutes * 60:
+            break
+    soundfile.write(out, np.clip(np.concatenate(pieces) / 32768.0, -1, 1), rate, subtype="PCM_16")
+    return " ".join(words), len(words), rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--data", type=Path, required=True, help="data dir with wav.scp and text")
+    parser.add_argument("--lm", default=None)
+    parser.add_argument("--decode-config", default=None)
+    parser.add_argument("--minutes", type=float, default=2.0)
+    parser.add_argument("--min-pause", type=float, default=0.2)
+    parser.add_argument("--max-pause", type=float, default=0.8)
+    parser.add_argument("--speaker", default=None, help="only this speaker's utterances")
+    parser.add_argument("--noise-rms", type=float, default=30.0,
+                        help="level of the pauses' white noise (int16 scale; 30 is -61 dBFS, a quiet room)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="asr-bench-long-"))
+    wav = work / "recording.wav"
+    reference, count, rate = build_recording(args.data, wav, args.minutes, args.min_pause, args.max_pause,
+                                             args.seed, args.speaker, args.noise_rms)
+    options, config = load_decode_config(args.decode_config, {"device": "cpu", "nj": 1})
+    print(f"{wav}: {count} utterances of {args.data}{f' ({args.speaker})' if args.speaker else ''}, "
+          f"{soundfile.info(wav).duration:.1f} s, pauses {args.min_pause}-{args.max_pause} s, seed {args.seed}\n")
+    print("| transcription | WER % | words out / in | seconds |")
+    print("|---|---|---|---|")
+    for segment in ("energy", "none"):
+        start = time.perf_counter()
+        result = transcribe(args.model, wav, lm=args.lm, options=options, config=config, segment=segment)[0]
+        elapsed = time.perf_counter() - start
+        report = score_texts({"rec": reference}, {"rec": result.text})
+        print(f"| whole recording, segment={segment} | {report.error_rate:.2f} | {len(result.words)} / {count} | "
+              f"{elapsed:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

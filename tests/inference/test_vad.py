@@ -1,0 +1,92 @@
+"""Energy VAD (asr.inference.vad) and transcription of long audio cut in its pauses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import asr
+from asr.inference.vad import VadOptions, frame_log_energy, speech_segments
+from tone_model import RATE, build_tone_model_dir, spell, synthesize, write_wav
+
+
+def _bursts(spans_s: list[tuple[float, float]], total_s: float, *, level: float = 3000.0, noise: float = 30.0,
+            seed: int = 0) -> np.ndarray:
+    """White noise at `noise` with louder noise bursts (speech stand-ins) over `spans_s`."""
+    rng = np.random.default_rng(seed)
+    wave = rng.normal(0.0, noise, int(total_s * RATE))
+    for start, end in spans_s:
+        a, b = int(start * RATE), int(end * RATE)
+        wave[a:b] = rng.normal(0.0, level, b - a)
+    return wave.astype(np.float32)
+
+
+def _segments(wave: np.ndarray, options: VadOptions = VadOptions()) -> list[tuple[float, float]]:
+    return speech_segments(frame_log_energy(lambda a, b: wave[a:b], len(wave), RATE, options), options)
+
+
+def test_segments_follow_the_speech_and_pauses_split_them() -> None:
+    spans = [(0.5, 1.0), (1.6, 2.3), (3.0, 3.4)]
+    found = _segments(_bursts(spans, 4.0))
+    assert len(found) == len(spans)
+    for (start, end), (a, b) in zip(spans, found):
+        assert abs(a - start) <= 0.03 and abs(b - end) <= 0.03  # a frame: 25 ms window, 10 ms shift
+
+
+def test_short_pauses_are_bridged_clicks_dropped_and_padding_stays_within_the_pause() -> None:
+    wave = _bursts([(0.5, 0.9), (0.98, 1.4), (2.0, 2.02)], 3.0)  # an 80 ms gap inside a "word", a 20 ms click
+    assert len(_segments(wave)) == 1
+    padded = _segments(_bursts([(0.5, 0.9), (1.1, 1.5)], 2.0), VadOptions(pad_s=0.3))
+    assert len(padded) == 2 and padded[0][1] <= padded[1][0] + 1e-9  # each pad takes at most half of the pause
+    assert abs(padded[0][0] - 0.2) <= 0.03
+
+
+def test_noise_alone_has_no_speech_and_long_speech_is_split_under_the_limit() -> None:
+    assert _segments(_bursts([], 3.0)) == []
+    assert _segments(np.zeros(RATE, dtype=np.float32)) == []
+    long = _segments(_bursts([(0.2, 7.8)], 8.0, seed=1), VadOptions(max_segment_s=2.0))
+    assert len(long) >= 4 and all(b - a <= 2.0 + 0.05 for a, b in long)
+    assert long[0][0] == pytest.approx(0.2, abs=0.03) and long[-1][1] == pytest.approx(7.8, abs=0.03)
+
+
+def test_energies_do_not_depend_on_the_block_size() -> None:
+    wave = _bursts([(0.3, 0.9)], 1.5)
+    whole = frame_log_energy(lambda a, b: wave[a:b], len(wave), RATE, block_frames=100000)
+    blocks = frame_log_energy(lambda a, b: wave[a:b], len(wave), RATE, block_frames=7)
+    np.testing.assert_array_equal(whole, blocks)
+    assert len(whole) == 1 + (len(wave) - 200) // 80
+
+
+@pytest.fixture(scope="module")
+def tone_dir(tmp_path_factory) -> Path:
+    return build_tone_model_dir(tmp_path_factory.mktemp("tone") / "exp")
+
+
+def test_long_audio_is_transcribed_segment_by_segment_and_silence_gives_no_words(tone_dir, tmp_path) -> None:
+    texts = ["ab ba", "cd", "dc a", "b"]
+    rng = np.random.default_rng(0)
+    pieces = []
+    for i, text in enumerate(texts):
+        pieces += [synthesize(tone_dir, spell(tone_dir, text), seed=i), rng.normal(0, 20, RATE).astype(np.float32)]
+    wav = write_wav(tmp_path / "long.wav", np.concatenate(pieces))
+    chunked = {"device": "cpu", "chunk_length_s": 1.0}  # the file is several chunks long
+    result = asr.transcribe(tone_dir, wav, segment="energy", **chunked)[0]
+    assert result.text == " ".join(texts)
+    assert all(a.end <= b.start for a, b in zip(result.words, result.words[1:]))
+    silence = write_wav(tmp_path / "silence.wav", rng.normal(0, 20, 5 * RATE).astype(np.float32))
+    assert asr.transcribe(tone_dir, silence, segment="energy", **chunked)[0].text == ""
+
+
+def test_a_segment_longer_than_a_chunk_goes_through_the_chunks(tone_dir, tmp_path) -> None:
+    """Speech without a pause longer than min_silence_s (the tones' gaps are 80 ms) is one segment of several
+    chunks: decoded through the clock-based chunks inside it, it still gives the whole file's words."""
+    text = " ".join(["ab ba cd dc"] * 4)
+    wav = write_wav(tmp_path / "continuous.wav", synthesize(tone_dir, spell(tone_dir, text)))
+    whole = asr.transcribe(tone_dir, wav, device="cpu", chunk_length_s=60.0)[0]
+    segmented = asr.transcribe(tone_dir, wav, device="cpu", chunk_length_s=2.0, chunk_context_s=0.5)[0]
+    assert whole.text == segmented.text == text
+    assert [w.word for w in segmented.words] == [w.word for w in whole.words]
+    for a, b in zip(segmented.words, whole.words):
+        assert abs(a.start - b.start) <= 0.011 and abs(a.end - b.end) <= 0.011  # the span's offset, rounded
