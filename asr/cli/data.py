@@ -1,5 +1,5 @@
 """`asr data ...`: Kaldi data-directory tools (validate, fix, split, subset, combine, copy, utt2dur, perturb-speed,
-perturb-volume, resample)."""
+perturb-volume, resample, segment)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 
 from asr import datadir
+from asr.cli.options import dataclass_options
+from asr.inference.vad import VadOptions
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -152,3 +154,22 @@ def resample(src: Path, dst: Path, sample_frequency: int, allow_pipes: bool, pro
 
     result = resample_data_dir(src, dst, sample_frequency, allow_pipes=allow_pipes, progress=progress)
     click.echo(f"{dst}: {len(result.utterances)} utterances, resampled to {sample_frequency} Hz")
+
+
+@data.command()
+@click.argument("src", type=_EXISTING_DIR)
+@click.argument("dst", type=_DIR)
+@dataclass_options(VadOptions)
+@click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (only for trusted data).")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+def segment(src: Path, dst: Path, allow_pipes: bool, progress: bool, **vad_flags) -> None:
+    """The speech segments of SRC's recordings into DST (wav.scp, segments, utt2spk): the cuts `asr transcribe`
+    makes in long audio, as a data directory to decode or to extract features from."""
+    from asr.config import build_config
+    from asr.inference.vad import segment_data_dir
+
+    options = build_config(VadOptions, None, {k: v for k, v in vad_flags.items() if v is not None})
+    result = segment_data_dir(src, dst, options, allow_pipes=allow_pipes, progress=progress)
+    seconds = sum(s.end - s.start for s in result.segments.values())
+    click.echo(f"{dst}: {len(result.segments)} segments of {len(result.wav_scp)} recordings, {seconds / 3600:.2f} h "
+               f"of speech")

@@ -9,14 +9,23 @@ that floor and its speech peaks (low and high percentiles of the frames' log ene
 segments: pauses shorter than `min_silence_s` are bridged (a stop closure inside a word is
 not a pause), bursts shorter than `min_speech_s` dropped, each segment padded by `pad_s` of its silence, and a
 segment longer than `max_segment_s` split at its quietest frame. Numpy only; the file is read block by block.
+
+`segment_data_dir` (`asr data segment`) writes a Kaldi `segments` file of a data directory's recordings.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+from asr.errors import AsrError
+
+if TYPE_CHECKING:
+    from asr.datadir import DataDir
 
 
 @dataclass(frozen=True)
@@ -97,3 +106,35 @@ def _split_long(log_energy: np.ndarray, first: int, stop: int, longest: int) -> 
     quarter = (stop - first) // 4
     cut = first + quarter + int(np.argmin(log_energy[first + quarter:stop - quarter]))
     return _split_long(log_energy, first, cut, longest) + _split_long(log_energy, cut, stop, longest)
+
+
+def segment_data_dir(src: str | os.PathLike, dst: str | os.PathLike, options: VadOptions = VadOptions(), *,
+                     allow_pipes: bool = False, progress: bool = True) -> DataDir:
+    """A data directory of long recordings -> one of their speech segments (Kaldi's `segments` file): utterance
+    `<recording>-<start>-<end>` (centiseconds, 7 digits) of each wav.scp recording, its speaker the recording's
+    (from utt2spk where it maps the recording, else the recording itself) and, where the recording id does not
+    start with it, prefixed with `<speaker>-` (Kaldi sorts a speaker's utterances together by that prefix). Transcripts cannot be cut without an
+    alignment, so `text` is not carried; a source that already has `segments` is refused."""
+    from tqdm import tqdm
+
+    from asr.datadir import DataDir, Segment, load_utterance_audio, read_data_dir, write_data_dir
+
+    data = read_data_dir(src)
+    if data.segments:
+        raise AsrError(f"{Path(src) / 'segments'}: the data is already segmented; segment the recordings' data "
+                       f"directory (wav.scp without segments)")
+    if not data.wav_scp:
+        raise AsrError(f"{Path(src) / 'wav.scp'}: missing; asr data segment reads the recordings it lists")
+    out = DataDir(wav_scp=dict(data.wav_scp))
+    for recording in tqdm(sorted(data.wav_scp), desc="segment", unit="recording", disable=not progress):
+        wave, rate = load_utterance_audio(data, recording, allow_pipes=allow_pipes)
+        energy = frame_log_energy(lambda a, b: wave[a:b], len(wave), rate, options)
+        for start, end in speech_segments(energy, options):
+            end = min(end, len(wave) / rate)
+            speaker = data.utt2spk.get(recording, recording)
+            prefix = "" if recording.startswith(speaker) else f"{speaker}-"
+            utt = f"{prefix}{recording}-{int(round(start * 100)):07d}-{int(round(end * 100)):07d}"
+            out.segments[utt] = Segment(recording, round(start, 2), round(end, 2))
+            out.utt2spk[utt] = speaker
+    write_data_dir(dst, out)
+    return out

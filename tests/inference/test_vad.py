@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import asr
+from asr.errors import AsrError
 from asr.inference.vad import VadOptions, frame_log_energy, speech_segments
 from tone_model import RATE, build_tone_model_dir, spell, synthesize, write_wav
 
@@ -90,3 +91,26 @@ def test_a_segment_longer_than_a_chunk_goes_through_the_chunks(tone_dir, tmp_pat
     assert [w.word for w in segmented.words] == [w.word for w in whole.words]
     for a, b in zip(segmented.words, whole.words):
         assert abs(a.start - b.start) <= 0.011 and abs(a.end - b.end) <= 0.011  # the span's offset, rounded
+
+
+def test_data_segment_writes_a_kaldi_segments_file_that_validates(tmp_path) -> None:
+    from asr.datadir import DataDir, read_data_dir, validate_data_dir, write_data_dir
+    from asr.inference.vad import segment_data_dir
+
+    recordings = {"rec1": [(0.5, 1.0), (1.6, 2.3)], "rec2": [(0.2, 0.6)]}
+    wav_scp = {name: str(write_wav(tmp_path / f"{name}.wav", _bursts(spans, 3.0))) for name, spans in
+               recordings.items()}
+    write_data_dir(tmp_path / "long", DataDir(wav_scp=wav_scp, utt2spk={"rec1": "alice", "rec2": "bob"}))
+    segment_data_dir(tmp_path / "long", tmp_path / "seg", progress=False)
+    assert validate_data_dir(tmp_path / "seg") == []
+    data = read_data_dir(tmp_path / "seg")
+    assert [(s.recording, s.start, s.end) for s in data.segments.values()] == [
+        ("rec1", pytest.approx(0.5, abs=0.03), pytest.approx(1.0, abs=0.03)),
+        ("rec1", pytest.approx(1.6, abs=0.03), pytest.approx(2.3, abs=0.03)),
+        ("rec2", pytest.approx(0.2, abs=0.03), pytest.approx(0.6, abs=0.03))]
+    first = next(iter(data.segments))
+    segment = data.segments[first]
+    assert first == f"alice-rec1-{round(segment.start * 100):07d}-{round(segment.end * 100):07d}"
+    assert set(data.utt2spk.values()) == {"alice", "bob"} and data.wav_scp == wav_scp
+    with pytest.raises(AsrError, match="already segmented"):
+        segment_data_dir(tmp_path / "seg", tmp_path / "again", progress=False)
