@@ -137,6 +137,11 @@ class UtteranceScore:
     missing_hyp: bool = False
 
 
+def hyp_word_correct(alignment: Sequence[AlignedPair]) -> list[bool]:
+    """For each hypothesis token in order, whether the alignment found it correct (what confidence predicts)."""
+    return [pair.op == CORRECT for pair in alignment if pair.hyp is not None]
+
+
 def speaker_of(utt: str) -> str:
     """Kaldi's convention when there is no utt2spk: the speaker id is the utterance id's prefix before the first
     `-` or `_` (the whole id if it has neither)."""

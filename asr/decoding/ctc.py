@@ -41,11 +41,13 @@ _MEMO_LIMIT = 2_000_000  # word-closing memo entries kept across utterances befo
 
 @dataclasses.dataclass
 class WordTiming:
-    """A word and the frames it spans: [start_frame, end_frame), at the model's output frame rate."""
+    """A word and the frames it spans: [start_frame, end_frame), at the model's output frame rate; its confidence
+    in [0, 1] once computed (asr.decoding.confidence)."""
 
     word: str
     start_frame: int
     end_frame: int
+    confidence: float | None = None
 
     def seconds(self, frame_shift_s: float) -> tuple[float, float]:
         """(start, end) in seconds, given the seconds per output frame (subsampling included)."""

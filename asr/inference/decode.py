@@ -2,13 +2,15 @@
 
     exp/NAME + data/test (+ data/local/lm/lm.arpa) -> exp/NAME/decode_test/
         text          hypotheses, Kaldi `text` form (an utterance with no words is a line holding its id)
-        ctm           word times: `utt 1 start duration word`, seconds from the utterance's start; with
+        ctm           word times: `utt 1 start duration word confidence`, seconds from the utterance's start; with
                       `segments`, `recording 1 start duration word` in the recording's time (as Kaldi's
                       steps/get_ctm.sh writes after utils/convert_ctm.pl), for sclite and alignment tools
         nbest         with nbest > 1: `utt-N words` per hypothesis, best first (Kaldi's n-best key convention)
         nbest_scores  with nbest > 1: `utt-N total acoustic lm` (natural logs; lm unweighted)
         decode.yaml   the resolved search and inference options, so the run can be reproduced
         wer, per_utt, per_spk, confusions   when the data directory has `text` (asr.scoring)
+        confidence    with `text`: how the word confidences predict correct words (NCE, reliability table;
+                      asr.decoding.confidence)
 
 Features come from the data directory's feats.scp when it matches what the model was trained on (same dimension,
 and the model's options in the feats.conf beside it, or, without one, the values the model's options give on a
@@ -297,15 +299,36 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
                                     utt2spk=data.utt2spk or None)
         result.report.write(out_dir)
         result.files += ["wer", "per_utt", "per_spk", "confusions"]
+        write_text_atomic(out_dir / "confidence", confidence_calibration(result).report())
+        result.files.append("confidence")
     logger.info("wrote %s into %s", ", ".join(result.files), out_dir)
     return result
 
 
+def confidence_calibration(result: DecodeResult) -> Any:
+    """How the best hypotheses' word confidences predict which words the scoring found correct."""
+    from asr.decoding.confidence import calibration
+    from asr.scoring import hyp_word_correct
+
+    confidences, correct = [], []
+    for utterance in result.report.utterances:
+        words = result.hypotheses[utterance.utt][0].words if utterance.utt in result.hypotheses else []
+        labels = hyp_word_correct(utterance.alignment)
+        if len(labels) == len(words):  # the scored text is the words' (always, unless a word holds a space)
+            confidences += [w.confidence if w.confidence is not None else 1.0 for w in words]
+            correct += labels
+    return calibration(confidences, correct)
+
+
 def format_ctm_lines(utt: str, hyp: Hypothesis, frame_shift_s: float, offset_s: float = 0.0) -> list[str]:
-    """Kaldi ctm lines `utt 1 start duration word` (seconds, 2 decimals)."""
+    """Kaldi ctm lines `utt 1 start duration word [confidence]` (seconds, 2 decimals)."""
     from asr.kaldi_io.ctm import ctm_line
 
-    return [ctm_line(utt, start + offset_s, end - start, word) for word, start, end in hyp.word_times(frame_shift_s)]
+    lines = []
+    for word in hyp.words:
+        start, end = word.seconds(frame_shift_s)
+        lines.append(ctm_line(utt, start + offset_s, end - start, word.word, confidence=word.confidence))
+    return lines
 
 
 def ctm_lines(result: DecodeResult) -> list[str]:

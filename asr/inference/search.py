@@ -64,7 +64,7 @@ class Searcher:
             raise AsrError(f"the model gives {log_probs.shape[-1]} outputs per frame but the lang dir has "
                            f"{self.num_units} units; decode with the lang dir the model was trained with")
         if not self.greedy:
-            return self.decoder.decode(log_probs)
+            return [self._with_confidence(h, log_probs) for h in self.decoder.decode(log_probs)]
         # the best path, one row per run of equal best units, made certain; word times map back to frames
         best = log_probs.argmax(axis=1)
         starts = np.flatnonzero(np.diff(best, prepend=-1)) if len(best) else np.zeros(0, dtype=np.int64)
@@ -74,7 +74,18 @@ class Searcher:
         hyp = self.decoder.decode(certain)[0]
         path_score = float(log_probs[np.arange(len(best)), best].sum())
         words = [WordTiming(w.word, int(starts[w.start_frame]), int(stops[w.end_frame - 1])) for w in hyp.words]
-        return [dataclasses.replace(hyp, score=path_score, acoustic_score=path_score, words=words)]
+        hyp = dataclasses.replace(hyp, score=path_score, acoustic_score=path_score, words=words)
+        return [self._with_confidence(hyp, log_probs)]
+
+    def _with_confidence(self, hyp: Hypothesis, log_probs: np.ndarray) -> Hypothesis:
+        """The hypothesis with each word's confidence (asr.decoding.confidence) from the posteriors."""
+        from asr.decoding.confidence import word_confidences
+
+        separators = () if self.decoder.separator is None else (self.decoder.separator,)
+        confidences = word_confidences(log_probs, hyp.tokens, [(w.start_frame, w.end_frame) for w in hyp.words],
+                                       separators, self.options.blank)
+        return dataclasses.replace(hyp, words=[dataclasses.replace(w, confidence=c)
+                                               for w, c in zip(hyp.words, confidences)])
 
 
 def check_lang(model_tokens: Sequence[str], tokenizer: Any, lang_dir: str | os.PathLike) -> None:

@@ -58,6 +58,7 @@ class Word:
     word: str
     start: float  # seconds from the start of the file
     end: float
+    confidence: float | None = None  # in [0, 1], from the CTC posteriors (asr.decoding.confidence)
 
 
 @dataclass
@@ -71,7 +72,9 @@ class Transcript:
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.source, "text": self.text, "duration": round(self.duration, 3),
-                "words": [{"word": w.word, "start": round(w.start, 3), "end": round(w.end, 3)} for w in self.words]}
+                "words": [{"word": w.word, "start": round(w.start, 3), "end": round(w.end, 3),
+                           "confidence": None if w.confidence is None else round(w.confidence, 3)}
+                          for w in self.words]}
 
 
 # --------------------------------------------------------------------------------------------- audio in blocks
@@ -196,7 +199,7 @@ class Transcriber:
             timings = list(self._words(audio))
             duration = audio.duration
         shift = self.model.frame_shift_s
-        words = [Word(t.word, t.start_frame * shift, t.end_frame * shift) for t in timings]
+        words = [Word(t.word, t.start_frame * shift, t.end_frame * shift, t.confidence) for t in timings]
         return Transcript(os.fspath(path), " ".join(w.word for w in words), words, duration)
 
     def _chunk_frames(self) -> tuple[int, int]:
@@ -289,7 +292,7 @@ class Transcriber:
 
 
 def _shifted(word: WordTiming, offset: int) -> WordTiming:
-    return WordTiming(word.word, word.start_frame + offset, word.end_frame + offset)
+    return dataclasses.replace(word, start_frame=word.start_frame + offset, end_frame=word.end_frame + offset)
 
 
 def word_gap_cut(words: Sequence[WordTiming], limit: int) -> tuple[int, int]:
@@ -366,7 +369,8 @@ def format_ctm(transcript: Transcript) -> str:
     from asr.kaldi_io.ctm import ctm_line
 
     name = Path(transcript.source).stem
-    return "".join(ctm_line(name, w.start, w.end - w.start, w.word) for w in transcript.words)
+    return "".join(ctm_line(name, w.start, w.end - w.start, w.word, confidence=w.confidence)
+                   for w in transcript.words)
 
 
 def _srt_time(seconds: float) -> str:

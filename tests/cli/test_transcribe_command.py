@@ -48,6 +48,7 @@ def test_json_srt_and_ctm_carry_word_times(setup, capsys):
     words = records[0]["words"]
     assert [w["word"] for w in words] == ["ab", "ba"]
     assert 0 < words[0]["start"] < words[0]["end"] < words[1]["start"] < words[1]["end"] <= records[0]["duration"]
+    assert all(0.9 < w["confidence"] <= 1.0 for w in words)  # clean tones: confidently heard
 
     assert run(transcribe(setup, "--format", "srt", str(files["one"]))) == 0
     cues = SRT_CUE.findall(capsys.readouterr().out)
@@ -61,6 +62,7 @@ def test_json_srt_and_ctm_carry_word_times(setup, capsys):
     assert [(r[0], r[1], r[4]) for r in rows] == [("one", "1", "ab"), ("one", "1", "ba"), ("two", "1", "cd")]
     assert float(rows[0][2]) == pytest.approx(words[0]["start"], abs=0.01)
     assert float(rows[0][3]) == pytest.approx(words[0]["end"] - words[0]["start"], abs=0.011)
+    assert float(rows[0][5]) == pytest.approx(words[0]["confidence"], abs=0.005)  # ctm column 6
 
 
 def test_output_dir_gets_one_file_per_input(setup, tmp_path, capsys):

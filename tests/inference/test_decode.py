@@ -76,7 +76,8 @@ def test_outputs_are_kaldi_files_with_word_times(tone, tmp_path):
                              config=quiet(), progress=False)
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["text", "ctm", "nbest", "nbest_scores", "decode.yaml", "wer", "per_utt", "per_spk", "confusions"])
+        ["text", "ctm", "nbest", "nbest_scores", "decode.yaml", "wer", "per_utt", "per_spk", "confusions",
+         "confidence"])
     wer = (out / "wer").read_text().splitlines()
     assert wer[0] == "%WER 9.09 [ 1 / 11, 0 ins, 0 del, 1 sub ]"
     assert result.summary() == f"{wer[0]} {out}"
@@ -89,10 +90,14 @@ def test_outputs_are_kaldi_files_with_word_times(tone, tmp_path):
         totals = [float(scores[f"{key}-{r}"].split()[0]) for r in (1, 2, 3)]
         assert totals == sorted(totals, reverse=True)
 
-    # ctm: every word spans its tones
+    # ctm: every word spans its tones, and is confidently heard (the tones are clean)
     ctm = (out / "ctm").read_text()
     for key in ("spk1-u1", "spk2-u4"):
         check_word_times(ctm, key, TEXTS[key])
+    assert all(0.9 < float(line.split()[5]) <= 1.0 for line in ctm.splitlines())
+    # confidence: the 11 hypothesis words against the (edited) reference: 10 correct
+    report = (out / "confidence").read_text().splitlines()
+    assert report[0].startswith("NCE ") and "over 11 hypothesis words, 10 correct" in report[0]
 
 
 def check_word_times(ctm: str, key: str, text: str) -> None:
