@@ -19,15 +19,16 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from asr.datadir import load_utterance_audio, read_data_dir
+from asr.datadir import load_utterance_audio, read_data_dir, subset_data_dir
 from asr.inference.config import load_decode_config
+from asr.inference.decode import decode_data_dir
 from asr.inference.transcribe import transcribe
 from asr.scoring import score_texts
 
 
 def build_recording(data_dir: Path, out: Path, minutes: float, min_pause: float, max_pause: float, seed: int,
-                    speaker: str | None, noise_rms: float) -> tuple[str, int, int]:
-    """Write the recording; return its reference words, utterance count and sample rate."""
+                    speaker: str | None, noise_rms: float) -> tuple[str, list[str], int]:
+    """Write the recording; return its reference words, the utterances it holds (in order) and the sample rate."""
     data = read_data_dir(data_dir)
     keys = sorted(k for k in data.text if speaker is None or data.utt2spk.get(k) == speaker)
     rng = np.random.default_rng(seed)
@@ -42,7 +43,12 @@ def build_recording(data_dir: Path, out: Path, minutes: float, min_pause: float,
         if seconds >= minutes * 60:
             break
     soundfile.write(out, np.clip(np.concatenate(pieces) / 32768.0, -1, 1), rate, subtype="PCM_16")
-    return " ".join(words), len(words), rate
+    return " ".join(words), keys[:len(words)], rate
+
+
+def _write_list(path: Path, keys: list[str]) -> Path:
+    path.write_text("".join(f"{k}\n" for k in keys), encoding="utf-8")
+    return path
 
 
 def main() -> None:
@@ -62,13 +68,21 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="asr-bench-long-"))
     wav = work / "recording.wav"
-    reference, count, rate = build_recording(args.data, wav, args.minutes, args.min_pause, args.max_pause,
+    reference, keys, rate = build_recording(args.data, wav, args.minutes, args.min_pause, args.max_pause,
                                              args.seed, args.speaker, args.noise_rms)
     options, config = load_decode_config(args.decode_config, {"device": "cpu", "nj": 1})
+    count = len(keys)
     print(f"{wav}: {count} utterances of {args.data}{f' ({args.speaker})' if args.speaker else ''}, "
           f"{soundfile.info(wav).duration:.1f} s, pauses {args.min_pause}-{args.max_pause} s, seed {args.seed}\n")
     print("| transcription | WER % | words out / in | seconds |")
     print("|---|---|---|---|")
+    subset_data_dir(args.data, work / "utterances", utt_list=_write_list(work / "keys", keys))
+    start = time.perf_counter()
+    one_by_one = decode_data_dir(args.model, work / "utterances", work / "decode", lm=args.lm, options=options,
+                                 config=config, progress=False)
+    print(f"| the same utterances one by one (asr decode) | {one_by_one.report.error_rate:.2f} | "
+          f"{sum(len(h[0].words) for h in one_by_one.hypotheses.values())} / {count} | "
+          f"{time.perf_counter() - start:.1f} |")
     for segment in ("energy", "none"):
         start = time.perf_counter()
         result = transcribe(args.model, wav, lm=args.lm, options=options, config=config, segment=segment)[0]
