@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Test-time VTLN: decode one speaker's data dir at several warp factors and print, per factor, the WER and the
 mean best-path log-posterior per frame (an unsupervised choice of the warp, as Kaldi's VTLN estimation picks the
-factor that scores best without the transcript).
+factor that scores best without the transcript); last, the WER of the posteriors averaged over all the warps (a
+test-time ensemble).
 
     python recipes/fsdd/local/warp_search.py --model exp/loso/nicolas/crnn --lm data/loso/nicolas/local/lm/lm.arpa \
         --decode-config recipes/fsdd/conf/decode.yaml data/loso/nicolas/test
@@ -34,7 +35,7 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="model directory (cmvn: speaker)")
     parser.add_argument("--lm", default=None, help="ARPA LM for the search")
     parser.add_argument("--decode-config", default=None, help="YAML of DecodeOptions (conf/decode.yaml)")
-    parser.add_argument("--warps", default="0.88,0.92,0.96,1.0,1.04,1.08,1.12", help="warp factors to try")
+    parser.add_argument("--warps", default="0.9,0.95,1.0,1.05,1.1", help="warp factors to try")
     args = parser.parse_args()
 
     model = load_model_dir(args.model, "cpu", 1)
@@ -45,6 +46,7 @@ def main() -> None:
     keys = sorted(data.wav_scp)
     audio = {k: load_utterance_audio(data, k, sample_frequency=int(model.sample_frequency)) for k in keys}
     print(f"{'warp':>6} {'score/frame':>12} {'WER %':>7}")
+    summed = None
     for warp in (float(w) for w in args.warps.split(",")):
         feature_options = {**model.feature_options, "vtln_warp": warp}
         raw = {k: compute_features(model.feature_kind, wave, rate, feature_options, flavor=model.feature_flavor)
@@ -57,6 +59,10 @@ def main() -> None:
         hyps = {k: searcher(lp)[0].text for k, lp in zip(keys, posteriors)}
         report = score_texts(data.text, hyps)
         print(f"{warp:6.2f} {score:12.4f} {report.error_rate:7.2f}", flush=True)
+        probs = [np.exp(lp) for lp in posteriors]
+        summed = probs if summed is None else [a + b for a, b in zip(summed, probs)]
+    hyps = {k: searcher(np.log(p / p.sum(axis=1, keepdims=True)))[0].text for k, p in zip(keys, summed)}
+    print(f"{'all':>6} {'(mean)':>12} {score_texts(data.text, hyps).error_rate:7.2f}")
 
 
 if __name__ == "__main__":
