@@ -9,7 +9,7 @@ PIP ?= $(PYTHON) -m pip
 install: .install-stamp
 
 .install-stamp: pyproject.toml
-	$(PIP) install -q -e ".[train,dev,demo,english,plot,onnx]"
+	$(PIP) install -q -e ".[train,dev,demo,english,plot,onnx,cluster]"
 	touch $@
 
 # Fast tests (what a developer runs after every change).

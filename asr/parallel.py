@@ -1,10 +1,15 @@
-"""Work in parallel processes, one way for every stage: `process_pool` and `results_in_order`.
+"""Work in parallel processes, one way for every stage: `process_pool`, `job_executor` and `results_in_order`.
 
-Feature extraction runs one job per split of a data directory in it; decoding runs each utterance's search in
-it while the main process runs the network. Workers are forked where the platform can fork, so they inherit
-large read-only state (an LM, a data directory) copy-on-write instead of receiving a pickled copy, and they are
-started when the pool is made, before the caller starts threads of its own (torch's), which a fork must not
-copy. Cluster executors (Kaldi's `--cmd`) are to take the same `submit`/future interface.
+Feature extraction runs one job per split of a data directory; decoding runs each utterance's search while the
+main process runs the network. Local workers are forked where the platform can fork, so they inherit large
+read-only state (an LM, a data directory) copy-on-write instead of receiving a pickled copy, and they are started
+when the pool is made, before the caller starts threads of its own (torch's), which a fork must not copy.
+
+`job_executor(cmd, ...)` is Kaldi's `--cmd` for jobs that take a split of a data directory: `local` (this
+machine's process pool) or `dask:ADDRESS`, a dask.distributed scheduler, behind which dask-jobqueue runs the
+workers on Slurm, PBS, SGE or LSF (extra `[cluster]`). Workers read and write the paths they are given, so a
+cluster needs the shared file system Kaldi's queue.pl needs too. Either way the caller gets futures and
+`results_in_order` waits on both kinds.
 """
 
 from __future__ import annotations
@@ -12,8 +17,14 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
+import time
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterator, Sequence
+
+from asr.errors import AsrError, import_extra
+
+LOCAL = "local"
+DASK_PREFIX = "dask:"
 
 
 def mp_context() -> Any:
@@ -40,18 +51,54 @@ def process_pool(num_workers: int, initializer: Callable[..., None] | None = Non
     pool.shutdown(wait=True)
 
 
-def results_in_order(futures: Sequence[Future], poll: Callable[[], None] | None = None,
-                     interval_s: float = 0.1) -> list:
-    """Every future's result, in order. While waiting, `poll()` runs every `interval_s` (to feed a progress bar,
-    say); the first failure cancels the futures not yet started and is raised."""
-    from concurrent.futures import FIRST_EXCEPTION, wait
+@contextlib.contextmanager
+def job_executor(cmd: str, num_workers: int, initializer: Callable[..., None] | None = None,
+                 initargs: tuple = ()) -> Iterator[Any]:
+    """Something with `submit(fn, *args)` returning futures: the local process pool (`initializer` run in each
+    worker), or a client of the dask scheduler at ADDRESS for `dask:ADDRESS` (no initializer: its workers are
+    shared, long-lived processes)."""
+    if cmd == LOCAL:
+        with process_pool(num_workers, initializer, initargs) as pool:
+            yield pool
+        return
+    if not cmd.startswith(DASK_PREFIX) or not cmd[len(DASK_PREFIX):]:
+        raise AsrError(f"--cmd {cmd}: give local, or dask:ADDRESS of a dask.distributed scheduler "
+                       f"(e.g. dask:tcp://10.0.0.1:8786)")
+    distributed = import_extra("distributed", "cluster", f"--cmd {cmd}")
+    address = cmd[len(DASK_PREFIX):]
+    try:
+        client = distributed.Client(address, timeout="30s", set_as_default=False)
+    except (OSError, TimeoutError) as e:
+        raise AsrError(f"--cmd {cmd}: no dask scheduler answers at {address} ({e.__class__.__name__}); start one "
+                       f"(dask scheduler, or dask-jobqueue's SLURMCluster) and pass its address") from None
+    with client:
+        yield _DaskSubmitter(client)
 
-    remaining = set(futures)
+
+class _DaskSubmitter:
+    """`submit` as the process pool's: each call a new task (never deduplicated), futures with done/result."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def submit(self, fn: Callable, *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False)
+
+
+def results_in_order(futures: Sequence[Any], poll: Callable[[], None] | None = None,
+                     interval_s: float = 0.1) -> list:
+    """Every future's result, in order (concurrent.futures or dask futures). While waiting, `poll()` runs every
+    `interval_s` (to feed a progress bar, say); the first failure cancels the futures not yet started and is
+    raised."""
+    remaining = list(futures)
     while remaining:
-        done, remaining = wait(remaining, timeout=interval_s, return_when=FIRST_EXCEPTION)
+        if not any(f.done() for f in remaining):
+            time.sleep(interval_s)
+        done = [f for f in remaining if f.done()]
+        remaining = [f for f in remaining if not f.done()]
         if poll is not None:
             poll()
-        if any(f.exception() is not None for f in done):
+        if any(not f.cancelled() and f.exception() is not None for f in done):
             for future in remaining:
                 future.cancel()
             break

@@ -100,6 +100,9 @@ def extraction_command(kind: str) -> click.Command:
     @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
                   help="Any option by name (librosa flavor: n_fft, hop_length, n_mels, n_mfcc, ...). Repeatable.")
     @click.option("--nj", type=click.IntRange(min=1), default=1, help="Parallel jobs (data directories).")
+    @click.option("--cmd", default="local", show_default=True,
+                  help="Where the --nj jobs run (Kaldi's --cmd): local, or dask:ADDRESS of a dask.distributed "
+                       "scheduler (on Slurm/PBS/SGE/LSF through dask-jobqueue; pip install 'asr[cluster]').")
     @click.option("--skip-errors", is_flag=True, help="Data directories: log unreadable/short utterances and go on.")
     @click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (they execute commands).")
     @click.option("--channel", type=click.IntRange(min=0), default=None,
@@ -113,7 +116,8 @@ def extraction_command(kind: str) -> click.Command:
     @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
     @kaldi_options(kind)
     def command(inputs: tuple[str, ...], out: Path | None, config: Path | None, flavor: str,
-                settings: tuple[str, ...], nj: int, skip_errors: bool, allow_pipes: bool, channel: int | None,
+                settings: tuple[str, ...], nj: int, cmd: str, skip_errors: bool, allow_pipes: bool,
+                channel: int | None,
                 allow_resample: bool, file_format: str, compress: bool, progress: bool, **flags: Any) -> None:
         from asr.features.config import make_options
         from asr.features.extract import AudioOptions, extract_data_dir, extract_files
@@ -123,8 +127,11 @@ def extraction_command(kind: str) -> click.Command:
         if len(inputs) == 1 and Path(inputs[0]).is_dir():
             opts = make_options(kind, overrides, flavor=flavor)
             summary = extract_data_dir(inputs[0], kind, opts, flavor=flavor, out_dir=out, nj=nj,
-                                       skip_errors=skip_errors, audio=audio, compress=compress, progress=progress)
+                                       skip_errors=skip_errors, audio=audio, compress=compress, progress=progress,
+                                       cmd=cmd)
         else:
+            if cmd != "local":
+                raise AsrError(f"--cmd {cmd}: jobs on a scheduler take a data directory; give one (with wav.scp)")
             if out is None:
                 raise AsrError("audio files need -o OUT (out.npy|.csv|.htk, out.ark|.npz, or a folder)")
             summary = extract_files(inputs, out, kind, overrides, flavor=flavor,

@@ -152,9 +152,10 @@ def _split(items: list[str], parts: int) -> list[list[str]]:
 def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavor: str = "kaldi",
                      out_dir: str | os.PathLike | None = None, nj: int = 1, skip_errors: bool = False,
                      audio: AudioOptions | None = None, compress: bool = False,
-                     progress: bool = True) -> ExtractionSummary:
+                     progress: bool = True, cmd: str = "local") -> ExtractionSummary:
     """Features for every utterance of a data directory (wav.scp, segments honoured) into feats.ark/scp;
-    `compress`: as Kaldi's compressed matrices (steps/make_*.sh --compress true), a quarter of the disk."""
+    `compress`: as Kaldi's compressed matrices (steps/make_*.sh --compress true), a quarter of the disk; `cmd`:
+    where the `nj` jobs run (asr.parallel.job_executor: local, or dask:ADDRESS)."""
     from tqdm import tqdm
 
     from asr.datadir import read_data_dir
@@ -173,7 +174,7 @@ def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavo
     partials = [ark.with_name(ark.name + ".partial") for ark in arks]
     bar = tqdm(total=len(utts), desc=f"{kind} {data_dir}", unit="utt", disable=not progress, leave=False)
     try:
-        results = _run_jobs(data, jobs, kind, opts, flavor, partials, audio, skip_errors, compress, bar)
+        results = _run_jobs(data, jobs, kind, opts, flavor, partials, audio, skip_errors, compress, bar, cmd)
     except BaseException:
         for partial in partials:
             partial.unlink(missing_ok=True)
@@ -208,9 +209,25 @@ def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavo
 
 
 def _run_jobs(data: Any, jobs: list[list[str]], kind: str, opts: Any, flavor: str, arks: list[Path],
-              audio: AudioOptions, skip_errors: bool, compress: bool, bar: Any) -> list[tuple]:
-    """Run the jobs in this process (one job) or one process each, feeding the progress bar."""
+              audio: AudioOptions, skip_errors: bool, compress: bool, bar: Any, cmd: str = "local") -> list[tuple]:
+    """Run the jobs in this process (one local job), one local process each, or as tasks of a dask scheduler,
+    feeding the progress bar (per utterance locally, per finished job on a cluster)."""
     global _PROGRESS
+    if cmd != "local":
+        from asr.parallel import job_executor, results_in_order
+
+        with job_executor(cmd, len(jobs)) as executor:
+            futures = [executor.submit(_extract_job, data, job, kind, opts, flavor, ark, audio, skip_errors,
+                                       compress) for job, ark in zip(jobs, arks)]
+            counted: set[int] = set()
+
+            def count_finished() -> None:
+                for index, future in enumerate(futures):
+                    if future.done() and index not in counted:
+                        counted.add(index)
+                        bar.update(len(jobs[index]))
+
+            return results_in_order(futures, poll=count_finished)
     if len(jobs) == 1:
         _PROGRESS = _BarQueue(bar)
         try:
