@@ -54,7 +54,7 @@ def process_pool(num_workers: int, initializer: Callable[..., None] | None = Non
 @contextlib.contextmanager
 def job_executor(cmd: str, num_workers: int, initializer: Callable[..., None] | None = None,
                  initargs: tuple = ()) -> Iterator[Any]:
-    """Something with `submit(fn, *args)` returning futures: the local process pool (`initializer` run in each
+    """Something with `submit(fn, *args, **kwargs)` returning futures: the local process pool (`initializer` run in each
     worker), or a client of the dask scheduler at ADDRESS for `dask:ADDRESS` (no initializer: its workers are
     shared, long-lived processes)."""
     if cmd == LOCAL:
@@ -81,8 +81,8 @@ class _DaskSubmitter:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def submit(self, fn: Callable, *args: Any) -> Any:
-        return self.client.submit(fn, *args, pure=False)
+    def submit(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False, **kwargs)
 
 
 def results_in_order(futures: Sequence[Any], poll: Callable[[], None] | None = None,

@@ -57,12 +57,16 @@ def search_inputs(command: Callable) -> Callable:
               help="Log and list (in OUT/failed) utterances whose audio or features cannot be read, and go on; "
                    "they are scored as all deletions.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@click.option("--cmd", default="local", show_default=True,
+              help="Where decoding runs (Kaldi's --cmd): local, or dask:ADDRESS of a dask.distributed scheduler, "
+                   "which decodes --nj per-speaker splits of DATA_DIR, each task loading the model (pip install "
+                   "'asr[cluster]').")
 @dataclass_options(DecodeOptions, skip=("blank",), helps=SEARCH_HELP)
 @dataclass_options(InferenceConfig, only=DECODE_RUN_FIELDS, helps=RUN_HELP)
 @click.argument("data_dir", type=click.Path(file_okay=False))
 def decode(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwords_path: str | None,
            config_path: str | None, out_dir: str | None, allow_pipes: bool, skip_errors: bool, progress: bool,
-           data_dir: str, **overrides) -> None:
+           cmd: str, data_dir: str, **overrides) -> None:
     """Decode DATA_DIR with a model: hypotheses (text), word times (ctm), n-best, and the WER report when
     DATA_DIR has `text`. Prints compute-wer's line.
 
@@ -76,5 +80,6 @@ def decode(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwords_p
     options, config = load_decode_config(config_path, overrides)
     result = decode_data_dir(model_dir, data_dir, out_dir, lm=lm_path, lang_dir=lang_dir,
                              hotwords=read_hotwords(hotwords_path) if hotwords_path else None, options=options,
-                             config=config, allow_pipes=allow_pipes, skip_errors=skip_errors, progress=progress)
+                             config=config, allow_pipes=allow_pipes, skip_errors=skip_errors, progress=progress,
+                             cmd=cmd)
     click.echo(result.summary())

@@ -201,12 +201,93 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
                     out_dir: str | os.PathLike | None = None, *, lm: Any = None,
                     lang_dir: str | os.PathLike | None = None, hotwords: Iterable[str] | None = None,
                     options: DecodeOptions | None = None, config: InferenceConfig | None = None,
-                    allow_pipes: bool = False, skip_errors: bool = False, progress: bool = True) -> DecodeResult:
+                    allow_pipes: bool = False, skip_errors: bool = False, progress: bool = True,
+                    cmd: str = "local") -> DecodeResult:
     """Decode every utterance of `data_dir` with `model_dir`; write the outputs listed in the module docstring
     into `out_dir` (default exp/NAME/decode_<data>) and score them when the data has `text`.
 
     `skip_errors`: an utterance whose audio or features cannot be read is logged, listed in `failed` and left
-    without a hypothesis (scored as all deletions) instead of stopping the run."""
+    without a hypothesis (scored as all deletions) instead of stopping the run. `cmd`: `local` (this process,
+    `config.nj` search processes), or `dask:ADDRESS`: as Kaldi's decode.sh with `--nj`, the data is split by
+    speaker into `config.nj` parts (data_dir/splitN), each decoded by a task of that dask scheduler that loads
+    the model itself, and the parts' hypotheses are merged here."""
+    from asr.datadir import read_data_dir
+
+    options = options or DecodeOptions()
+    config = config or InferenceConfig()
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(model_dir, data_dir)
+    data = read_data_dir(data_dir)
+    common = {"lm": lm, "lang_dir": lang_dir, "hotwords": list(hotwords) if hotwords is not None else None,
+              "options": options, "allow_pipes": allow_pipes, "skip_errors": skip_errors}
+    if cmd == "local":
+        decoded = _decode_here(model_dir, data_dir, config=config, progress=progress, **common)
+    else:
+        decoded = _decode_on_cluster(cmd, model_dir, data_dir, config=config, progress=progress, **common)
+    result = DecodeResult(out_dir, decoded.hypotheses, decoded.frame_shift_s, feats_source=decoded.feats_source,
+                          failed=decoded.failed, segments=data.segments)
+    write_decode_dir(result, options=decoded.options, config=config)
+    if data.text:
+        from asr.scoring import score_texts
+
+        result.report = score_texts(data.text, {k: h[0].text for k, h in result.hypotheses.items()},
+                                    utt2spk=data.utt2spk or None)
+        result.report.write(out_dir)
+        result.files += ["wer", "per_utt", "per_spk", "confusions"]
+        write_text_atomic(out_dir / "confidence", confidence_calibration(result).report())
+        result.files.append("confidence")
+    logger.info("wrote %s into %s", ", ".join(result.files), out_dir)
+    return result
+
+
+@dataclass
+class Decoded:
+    """The hypotheses of one decoding run (a whole data directory or one split of it), before anything is
+    written: what a cluster task sends back."""
+
+    hypotheses: dict[str, list[Hypothesis]]
+    frame_shift_s: float
+    feats_source: str
+    failed: dict[str, str]
+    options: DecodeOptions  # as the search resolved them (greedy: its own beam)
+
+
+def _decode_on_cluster(cmd: str, model_dir: str | os.PathLike, data_dir: str | os.PathLike, *,
+                       config: InferenceConfig, progress: bool, **common: Any) -> Decoded:
+    """Split by speaker into config.nj parts, one task each on the scheduler, merged in utterance order."""
+    import dataclasses as dc
+
+    from tqdm import tqdm
+
+    from asr.datadir import split_data_dir
+    from asr.parallel import job_executor, results_in_order
+
+    parts = split_data_dir(data_dir, config.nj, per_spk=True)
+    task_config = dc.replace(config, nj=1)
+    bar = tqdm(total=len(parts), desc=f"decoding {Path(data_dir).name} ({cmd})", unit="job",
+               disable=not progress, dynamic_ncols=True)
+    with job_executor(cmd, len(parts)) as executor:
+        futures = [executor.submit(_decode_here, os.path.abspath(model_dir), os.path.abspath(part),
+                                   config=task_config, progress=False, **common) for part in parts]
+        done: set[int] = set()
+
+        def count_finished() -> None:
+            for index, future in enumerate(futures):
+                if future.done() and index not in done:
+                    done.add(index)
+                    bar.update()
+
+        decoded = results_in_order(futures, poll=count_finished)
+    bar.close()
+    hypotheses = {k: h for part in decoded for k, h in part.hypotheses.items()}
+    failed = {k: v for part in decoded for k, v in part.failed.items()}
+    first = decoded[0]
+    return Decoded(dict(sorted(hypotheses.items())), first.frame_shift_s, first.feats_source, failed, first.options)
+
+
+def _decode_here(model_dir: str | os.PathLike, data_dir: str | os.PathLike, *, lm: Any,
+                 lang_dir: str | os.PathLike | None, hotwords: Iterable[str] | None, options: DecodeOptions,
+                 config: InferenceConfig, allow_pipes: bool, skip_errors: bool, progress: bool) -> Decoded:
+    """Decode in this process (and config.nj search processes): the hypotheses, nothing written."""
     from tqdm import tqdm
 
     from asr.datadir import load_utterance_audio, read_data_dir
@@ -215,9 +296,6 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
     from asr.batching import make_batches
     from asr.features.cmvn import stats_of
 
-    options = options or DecodeOptions()
-    config = config or InferenceConfig()
-    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(model_dir, data_dir)
     data = read_data_dir(data_dir)
     searcher = make_searcher(model_dir, lm=lm, lang_dir=lang_dir, hotwords=hotwords, options=options,
                              greedy=config.greedy)
@@ -289,20 +367,8 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
         collect(keep=0)
         bar.close()
 
-    result = DecodeResult(out_dir, {k: hyps[k] for k in keys if k in hyps}, model.frame_shift_s,
-                          feats_source=source, failed=failed or {}, segments=data.segments)
-    write_decode_dir(result, options=searcher.options, config=config)
-    if data.text:
-        from asr.scoring import score_texts
-
-        result.report = score_texts(data.text, {k: h[0].text for k, h in result.hypotheses.items()},
-                                    utt2spk=data.utt2spk or None)
-        result.report.write(out_dir)
-        result.files += ["wer", "per_utt", "per_spk", "confusions"]
-        write_text_atomic(out_dir / "confidence", confidence_calibration(result).report())
-        result.files.append("confidence")
-    logger.info("wrote %s into %s", ", ".join(result.files), out_dir)
-    return result
+    return Decoded({k: hyps[k] for k in keys if k in hyps}, model.frame_shift_s, source, failed or {},
+                   searcher.options)
 
 
 def confidence_calibration(result: DecodeResult) -> Any:

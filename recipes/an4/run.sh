@@ -12,6 +12,7 @@ set -euo pipefail
 stage=0
 stop_stage=100
 nj=2
+cmd=local            # where the --nj jobs of features and decoding run: local, or dask:ADDRESS (Kaldi --cmd)
 work_dir=            # where downloads/ data/ exp/ go (default: this recipe's folder)
 corpus_dir=          # the an4 folder (etc/ and wav/); empty: download
 num_dev=100          # training utterances set aside to watch training

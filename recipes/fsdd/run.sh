@@ -21,6 +21,7 @@ set -euo pipefail
 stage=0
 stop_stage=100
 nj=2
+cmd=local            # where the --nj jobs of features and decoding run: local, or dask:ADDRESS (Kaldi --cmd)
 work_dir=             # where downloads/ synthetic/ data/ exp/ go (default: this recipe's folder)
 corpus_dir=           # a folder holding recordings/ (or the recordings themselves); empty: download
 splits="loso official"  # any of: official speaker loso

@@ -17,6 +17,7 @@ set -euo pipefail
 stage=0
 stop_stage=100
 nj=2
+cmd=local            # where the --nj jobs of features and decoding run: local, or dask:ADDRESS (Kaldi --cmd)
 work_dir=                  # where downloads/ data/ exp/ go (default: this recipe's folder)
 corpus_dir=                # the LibriSpeech folder holding the subset folders; empty: download
 data_url=https://www.openslr.org/resources/31

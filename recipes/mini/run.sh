@@ -13,6 +13,7 @@ set -euo pipefail
 stage=0
 stop_stage=100
 nj=2
+cmd=local            # where the --nj jobs of features and decoding run: local, or dask:ADDRESS (Kaldi --cmd)
 work_dir=            # where corpus/ data/ exp/ go (default: this recipe's folder)
 num_train=1000       # synthesized utterances per split (CI runs a reduced size through the same code)
 num_dev=100

@@ -18,6 +18,7 @@ set -euo pipefail
 stage=0
 stop_stage=100
 nj=2
+cmd=local            # where the --nj jobs of features and decoding run: local, or dask:ADDRESS (Kaldi --cmd)
 work_dir=              # where downloads/ data/ exp/ go (default: this recipe's folder)
 corpus_dir=            # the corpus root (train/ and test/), or a folder with wav.scp/text/utt2spk; empty: download
 num_dev_speakers=10    # training speakers held out as the dev set

@@ -32,7 +32,7 @@ make_fbank() {
   for data in "$@"; do
     log "fbank features for $data"
     require 1 "$data/wav.scp"
-    asr features fbank --config "$conf" --nj "$nj" "$data"
+    asr features fbank --config "$conf" --nj "$nj" --cmd "${cmd:-local}" "$data"
   done
 }
 
@@ -40,7 +40,8 @@ make_fbank() {
 # decode dir gets `wer` (and per_utt, per_spk, confusions) from asr decode, and `cer` from asr score.
 decode_and_score() {
   local model=$1 data=$2 out=$3 conf=$4 nj=$5 lm=${6:-}
-  asr decode --model "$model" --config "$conf" --nj "$nj" ${lm:+--lm "$lm"} --out "$out" "$data"
+  asr decode --model "$model" --config "$conf" --nj "$nj" --cmd "${cmd:-local}" ${lm:+--lm "$lm"} --out "$out" \
+    "$data"
   asr score --cer "$data/text" "$out/text" > "$out/cer"
   log "$out: $(head -n 1 "$out/wer"); $(head -n 1 "$out/cer")"
 }
