@@ -5,7 +5,8 @@
         --lm data/official/local/lm/lm.arpa --decode-config recipes/fsdd/conf/decode.yaml     # FSDD, issue 14
 
 The recording (seeded): utterances in random order, each followed by a pause of uniform length in
-[--min-pause, --max-pause] seconds of white noise at --noise-rms, until --minutes of audio; `--speaker` takes one speaker's.
+[--min-pause, --max-pause] seconds of white noise at --noise-rms, until --minutes of audio; `--speaker` takes one
+speaker's.
 Also printed: the WER of the same utterances decoded one by one (`asr decode`), the figure to match.
 """
 

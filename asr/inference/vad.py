@@ -113,8 +113,9 @@ def segment_data_dir(src: str | os.PathLike, dst: str | os.PathLike, options: Va
     """A data directory of long recordings -> one of their speech segments (Kaldi's `segments` file): utterance
     `<recording>-<start>-<end>` (centiseconds, 7 digits) of each wav.scp recording, its speaker the recording's
     (from utt2spk where it maps the recording, else the recording itself) and, where the recording id does not
-    start with it, prefixed with `<speaker>-` (Kaldi sorts a speaker's utterances together by that prefix). Transcripts cannot be cut without an
-    alignment, so `text` is not carried; a source that already has `segments` is refused."""
+    start with it, prefixed with `<speaker>-` (Kaldi sorts a speaker's utterances together by that prefix).
+    Transcripts cannot be cut without an alignment, so `text` is not carried; a source that already has
+    `segments` is refused."""
     from tqdm import tqdm
 
     from asr.datadir import DataDir, Segment, load_utterance_audio, read_data_dir, write_data_dir
