@@ -33,9 +33,9 @@ num_dev=200           # the official split's dev set: training utterances set as
 average=5             # epoch checkpoints averaged into model.pt (the last ones, or the best on a dev speaker)
 seed=0
 epochs=               # default: conf/train.yaml
-synthetic_voices=100  # eSpeak NG voices whose synthetic digits join every training set (0: none); needs the demo
+synthetic_voices=300  # eSpeak NG voices whose synthetic digits join every training set (0: none); needs the demo
 #                       extra (pip install -e .[demo]) for espeakng-loader
-synthetic_per_digit=2 # repetitions of each digit per synthetic voice
+synthetic_per_digit=1 # repetitions of each digit per voice (300 x 1 beat 100 x 2 on LOSO: RESULTS.md row 12)
 speed_perturb=        # e.g. "0.9 1.0 1.1": every training set becomes its speed-perturbed copies (asr data
 #                       perturb-speed; the audio is written under data/FOLD/train/wav)
 pool_speechocean=     # a speechocean762 folder (wav.scp text utt2spk, e.g. ../shared/data/speechocean762-train):
