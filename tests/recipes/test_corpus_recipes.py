@@ -36,8 +36,8 @@ def test_fsdd_prepare_and_features_both_splits(run_recipe, fsdd_dir: Path, tmp_p
     # the dataset's split: indices 0-4 of each speaker and digit are the test set (5 speakers x 10 digits x 5)
     assert len(official["test"].wav_scp) == 250
     assert all(int(utt.rsplit("_", 1)[1]) < 5 for utt in official["test"].wav_scp)
-    # 200 set aside as dev; training pools the rest with the synthetic voices (100 voices x 10 digits x 2)
-    assert len(official["dev"].wav_scp) == 200 and len(official["train"].wav_scp) == 2050 + 2000
+    # 200 set aside as dev; training pools the rest with the synthetic voices (300 voices x 10 digits x 1)
+    assert len(official["dev"].wav_scp) == 200 and len(official["train"].wav_scp) == 2050 + 3000
     assert not set(official["dev"].wav_scp) & set(official["train"].wav_scp)
     assert not any(spk.startswith("syn") for spk in speakers(data / "official" / "dev"))
     # held-out speakers: the test speaker never trains; no dev set by default (fixed epochs, averaged)
@@ -65,7 +65,7 @@ def test_fsdd_leave_one_speaker_out_folds_hold_out_their_speaker(run_recipe, fsd
         assert trained & real == real - {held_out} - fold["dev"]
         assert len(trained - real) == 3 and all(s.startswith("syn") for s in trained - real)
         train = read_data_dir(folds / held_out / "train")
-        assert len(train.wav_scp) == 3 * (3 * 500 + 3 * 10 * 2)  # 3 speeds x (3 real speakers + 3 voices)
+        assert len(train.wav_scp) == 3 * (3 * 500 + 3 * 10 * 1)  # 3 speeds x (3 real speakers + 3 voices x 1)
         assert validate_data_dir(folds / held_out / "train") == []
 
 
