@@ -1,12 +1,12 @@
-"""Work in parallel processes, one way for every stage: `process_pool`, `job_executor` and `results_in_order`.
+"""Work in parallel processes, one way for every stage: `process_pool`, `cluster_executor`, `results_in_order`.
 
 Feature extraction runs one job per split of a data directory; decoding runs each utterance's search while the
 main process runs the network. Local workers are forked where the platform can fork, so they inherit large
 read-only state (an LM, a data directory) copy-on-write instead of receiving a pickled copy, and they are started
 when the pool is made, before the caller starts threads of its own (torch's), which a fork must not copy.
 
-`job_executor(cmd, ...)` is Kaldi's `--cmd` for jobs that take a split of a data directory: `local` (this
-machine's process pool) or `dask:ADDRESS`, a dask.distributed scheduler, behind which dask-jobqueue runs the
+`cluster_executor(cmd)` is Kaldi's `--cmd` for jobs that take a split of a data directory, where `local` is this
+machine's process pool and `dask:ADDRESS`, a dask.distributed scheduler, behind which dask-jobqueue runs the
 workers on Slurm, PBS, SGE or LSF (extra `[cluster]`). Workers read and write the paths they are given, so a
 cluster needs the shared file system Kaldi's queue.pl needs too. Either way the caller gets futures and
 `results_in_order` waits on both kinds.
@@ -52,15 +52,9 @@ def process_pool(num_workers: int, initializer: Callable[..., None] | None = Non
 
 
 @contextlib.contextmanager
-def job_executor(cmd: str, num_workers: int, initializer: Callable[..., None] | None = None,
-                 initargs: tuple = ()) -> Iterator[Any]:
-    """Something with `submit(fn, *args, **kwargs)` returning futures: the local process pool (`initializer` run in each
-    worker), or a client of the dask scheduler at ADDRESS for `dask:ADDRESS` (no initializer: its workers are
-    shared, long-lived processes)."""
-    if cmd == LOCAL:
-        with process_pool(num_workers, initializer, initargs) as pool:
-            yield pool
-        return
+def cluster_executor(cmd: str) -> Iterator[Any]:
+    """A client of the dask scheduler at ADDRESS for `dask:ADDRESS`, with `submit(fn, *args, **kwargs)`
+    returning futures as the process pool's does; local work takes `process_pool` instead."""
     if not cmd.startswith(DASK_PREFIX) or not cmd[len(DASK_PREFIX):]:
         raise AsrError(f"--cmd {cmd}: give local, or dask:ADDRESS of a dask.distributed scheduler "
                        f"(e.g. dask:tcp://10.0.0.1:8786)")
@@ -86,20 +80,24 @@ class _DaskSubmitter:
 
 
 def results_in_order(futures: Sequence[Any], poll: Callable[[], None] | None = None,
-                     interval_s: float = 0.1) -> list:
+                     on_done: Callable[[int], None] | None = None, interval_s: float = 0.1) -> list:
     """Every future's result, in order (concurrent.futures or dask futures). While waiting, `poll()` runs every
-    `interval_s` (to feed a progress bar, say); the first failure cancels the futures not yet started and is
-    raised."""
-    remaining = list(futures)
+    `interval_s` and `on_done(index)` once per future as it finishes (to feed a progress bar); the first failure
+    cancels the futures not yet started and is raised."""
+    remaining = list(enumerate(futures))
     while remaining:
-        if not any(f.done() for f in remaining):
+        if not any(f.done() for _, f in remaining):
             time.sleep(interval_s)
-        done = [f for f in remaining if f.done()]
-        remaining = [f for f in remaining if not f.done()]
+        done = [f for _, f in remaining if f.done()]
+        if on_done is not None:
+            for index, future in remaining:
+                if future.done():
+                    on_done(index)
+        remaining = [(i, f) for i, f in remaining if not f.done()]
         if poll is not None:
             poll()
         if any(not f.cancelled() and f.exception() is not None for f in done):
-            for future in remaining:
+            for _, future in remaining:
                 future.cancel()
             break
     for future in futures:  # the first failed job's error, in submission order

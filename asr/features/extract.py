@@ -155,7 +155,7 @@ def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavo
                      progress: bool = True, cmd: str = "local") -> ExtractionSummary:
     """Features for every utterance of a data directory (wav.scp, segments honoured) into feats.ark/scp;
     `compress`: as Kaldi's compressed matrices (steps/make_*.sh --compress true), a quarter of the disk; `cmd`:
-    where the `nj` jobs run (asr.parallel.job_executor: local, or dask:ADDRESS)."""
+    where the `nj` jobs run (local, or dask:ADDRESS: asr.parallel.cluster_executor)."""
     from tqdm import tqdm
 
     from asr.datadir import read_data_dir
@@ -214,20 +214,12 @@ def _run_jobs(data: Any, jobs: list[list[str]], kind: str, opts: Any, flavor: st
     feeding the progress bar (per utterance locally, per finished job on a cluster)."""
     global _PROGRESS
     if cmd != "local":
-        from asr.parallel import job_executor, results_in_order
+        from asr.parallel import cluster_executor, results_in_order
 
-        with job_executor(cmd, len(jobs)) as executor:
+        with cluster_executor(cmd) as executor:
             futures = [executor.submit(_extract_job, data, job, kind, opts, flavor, ark, audio, skip_errors,
                                        compress) for job, ark in zip(jobs, arks)]
-            counted: set[int] = set()
-
-            def count_finished() -> None:
-                for index, future in enumerate(futures):
-                    if future.done() and index not in counted:
-                        counted.add(index)
-                        bar.update(len(jobs[index]))
-
-            return results_in_order(futures, poll=count_finished)
+            return results_in_order(futures, on_done=lambda index: bar.update(len(jobs[index])))
     if len(jobs) == 1:
         _PROGRESS = _BarQueue(bar)
         try:
