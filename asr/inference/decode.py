@@ -220,7 +220,7 @@ def decode_data_dir(model_dir: str | os.PathLike, data_dir: str | os.PathLike,
     common = {"lm": lm, "lang_dir": lang_dir, "hotwords": list(hotwords) if hotwords is not None else None,
               "options": options, "allow_pipes": allow_pipes, "skip_errors": skip_errors}
     if cmd == "local":
-        decoded = _decode_here(model_dir, data_dir, config=config, progress=progress, **common)
+        decoded = _decode_here(model_dir, data, config=config, progress=progress, **common)
     else:
         decoded = _decode_on_cluster(cmd, model_dir, data_dir, config=config, progress=progress, **common)
     result = DecodeResult(out_dir, decoded.hypotheses, decoded.frame_shift_s, feats_source=decoded.feats_source,
@@ -259,24 +259,16 @@ def _decode_on_cluster(cmd: str, model_dir: str | os.PathLike, data_dir: str | o
     from tqdm import tqdm
 
     from asr.datadir import split_data_dir
-    from asr.parallel import job_executor, results_in_order
+    from asr.parallel import cluster_executor, results_in_order
 
     parts = split_data_dir(data_dir, config.nj, per_spk=True)
     task_config = dc.replace(config, nj=1)
     bar = tqdm(total=len(parts), desc=f"decoding {Path(data_dir).name} ({cmd})", unit="job",
                disable=not progress, dynamic_ncols=True)
-    with job_executor(cmd, len(parts)) as executor:
+    with cluster_executor(cmd) as executor:
         futures = [executor.submit(_decode_here, os.path.abspath(model_dir), os.path.abspath(part),
                                    config=task_config, progress=False, **common) for part in parts]
-        done: set[int] = set()
-
-        def count_finished() -> None:
-            for index, future in enumerate(futures):
-                if future.done() and index not in done:
-                    done.add(index)
-                    bar.update()
-
-        decoded = results_in_order(futures, poll=count_finished)
+        decoded = results_in_order(futures, on_done=lambda _: bar.update())
     bar.close()
     hypotheses = {k: h for part in decoded for k, h in part.hypotheses.items()}
     failed = {k: v for part in decoded for k, v in part.failed.items()}
@@ -284,19 +276,20 @@ def _decode_on_cluster(cmd: str, model_dir: str | os.PathLike, data_dir: str | o
     return Decoded(dict(sorted(hypotheses.items())), first.frame_shift_s, first.feats_source, failed, first.options)
 
 
-def _decode_here(model_dir: str | os.PathLike, data_dir: str | os.PathLike, *, lm: Any,
+def _decode_here(model_dir: str | os.PathLike, data_dir: Any, *, lm: Any,
                  lang_dir: str | os.PathLike | None, hotwords: Iterable[str] | None, options: DecodeOptions,
                  config: InferenceConfig, allow_pipes: bool, skip_errors: bool, progress: bool) -> Decoded:
-    """Decode in this process (and config.nj search processes): the hypotheses, nothing written."""
+    """Decode in this process (and config.nj search processes): the hypotheses, nothing written. `data_dir`: a
+    path (a cluster task reads its split) or the DataDir already read."""
     from tqdm import tqdm
 
-    from asr.datadir import load_utterance_audio, read_data_dir
+    from asr.datadir import DataDir, load_utterance_audio, read_data_dir
     from asr.kaldi_io import read_matrix
     from asr.modeldir import load_model_dir  # imports torch; local, so importing this module does not
     from asr.batching import make_batches
     from asr.features.cmvn import stats_of
 
-    data = read_data_dir(data_dir)
+    data = data_dir if isinstance(data_dir, DataDir) else read_data_dir(data_dir)
     searcher = make_searcher(model_dir, lm=lm, lang_dir=lang_dir, hotwords=hotwords, options=options,
                              greedy=config.greedy)
     # the search workers are forked before torch runs anything, and inherit the searcher (its LM) unpickled
@@ -335,7 +328,7 @@ def _decode_here(model_dir: str | os.PathLike, data_dir: str | os.PathLike, *, l
                                shuffle=False)
         hyps: dict[str, list[Hypothesis]] = {}
         pending: deque = deque()
-        bar = tqdm(total=len(keys), desc=f"decoding {Path(data_dir).name}", unit="utt", disable=not progress,
+        bar = tqdm(total=len(keys), desc=f"decoding {base.name}", unit="utt", disable=not progress,
                    dynamic_ncols=True)
 
         def collect(keep: int) -> None:

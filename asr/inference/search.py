@@ -64,7 +64,8 @@ class Searcher:
             raise AsrError(f"the model gives {log_probs.shape[-1]} outputs per frame but the lang dir has "
                            f"{self.num_units} units; decode with the lang dir the model was trained with")
         if not self.greedy:
-            return [self._with_confidence(h, log_probs) for h in self.decoder.decode(log_probs)]
+            hyps = self.decoder.decode(log_probs)
+            return [self._with_confidence(hyps[0], log_probs), *hyps[1:]] if hyps else hyps
         # the best path, one row per run of equal best units, made certain; word times map back to frames
         best = log_probs.argmax(axis=1)
         starts = np.flatnonzero(np.diff(best, prepend=-1)) if len(best) else np.zeros(0, dtype=np.int64)
@@ -78,7 +79,8 @@ class Searcher:
         return [self._with_confidence(hyp, log_probs)]
 
     def _with_confidence(self, hyp: Hypothesis, log_probs: np.ndarray) -> Hypothesis:
-        """The hypothesis with each word's confidence (asr.decoding.confidence) from the posteriors."""
+        """The hypothesis with each word's confidence (asr.decoding.confidence) from the posteriors; only the best
+        of an n-best list gets them (ctm and JSON show the best), so the alignment runs once per utterance."""
         from asr.decoding.confidence import word_confidences
 
         separators = () if self.decoder.separator is None else (self.decoder.separator,)
