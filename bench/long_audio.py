@@ -13,6 +13,7 @@ Also printed: the WER of the same utterances decoded one by one (`asr decode`), 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -23,7 +24,9 @@ import soundfile
 from asr.datadir import load_utterance_audio, read_data_dir, subset_data_dir
 from asr.inference.config import load_decode_config
 from asr.inference.decode import decode_data_dir
-from asr.inference.transcribe import transcribe
+from asr.config import build_config
+from asr.inference.transcribe import Transcriber
+from asr.inference.vad import VadOptions
 from asr.scoring import score_texts
 
 
@@ -65,6 +68,8 @@ def main() -> None:
     parser.add_argument("--noise-rms", type=float, default=30.0,
                         help="level of the pauses' white noise (int16 scale; 30 is -61 dBFS, a quiet room)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--vad", action="append", default=[], metavar="NAME=VALUE",
+                        help="a VadOptions field for segment=energy (e.g. threshold_ratio=0.2, pad_s=0.1); repeatable")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="asr-bench-long-"))
@@ -84,9 +89,12 @@ def main() -> None:
     print(f"| the same utterances one by one (asr decode) | {one_by_one.report.error_rate:.2f} | "
           f"{sum(len(h[0].words) for h in one_by_one.hypotheses.values())} / {count} | "
           f"{time.perf_counter() - start:.1f} |")
+    vad = build_config(VadOptions, None, dict(item.split("=", 1) for item in args.vad))
     for segment in ("energy", "none"):
         start = time.perf_counter()
-        result = transcribe(args.model, wav, lm=args.lm, options=options, config=config, segment=segment)[0]
+        transcriber = Transcriber(args.model, lm=args.lm, options=options,
+                                  config=dataclasses.replace(config, segment=segment), vad=vad)
+        result = transcriber(wav)
         elapsed = time.perf_counter() - start
         report = score_texts({"rec": reference}, {"rec": result.text})
         print(f"| whole recording, segment={segment} | {report.error_rate:.2f} | {len(result.words)} / {count} | "

@@ -1,12 +1,11 @@
 """Word confidence from CTC posteriors, and how well confidences are calibrated.
 
 A hypothesis' units are aligned to the frames by CTC Viterbi (the best path that spells exactly them); a unit's
-confidence is its highest posterior over the frames aligned to it, and a word's the mean of its units' (`min`, a
-word as sure as its least sure unit, is the other choice). A unit belongs to the word whose frame span holds its
-first aligned frame; word separators belong to none. Measured NCE (`asr decode`'s confidence report): mean 0.357 vs
-min 0.294 on an FSDD held-out speaker (digit words, 89% correct); -0.18 vs -2.03 on the mini demo's test set (char
-units where the LM corrects uncertain letters: raw posteriors are under-confident there, and a calibration map
-learnt on a dev set would be needed for well-calibrated values).
+confidence is its highest posterior over the frames aligned to it, and a word's the mean of its units'. A unit
+belongs to the word whose frame span holds its first aligned frame; word separators belong to none. `asr decode`
+writes how well these predict correct words (`confidence` in the decode dir): the raw posteriors are
+under-confident where an LM corrects uncertain letters, so a calibration map learnt on a dev set would be needed
+for calibrated values there.
 
 Calibration against a reference (`calibration`): normalized cross entropy (NIST sclite's NCE: the information
 the confidences carry about correctness, 1 = perfect, 0 = no better than the overall rate, negative = worse)
@@ -58,10 +57,9 @@ def ctc_viterbi(log_probs: np.ndarray, labels: Sequence[int], blank: int = 0) ->
 
 
 def word_confidences(log_probs: np.ndarray, tokens: Sequence[int], word_spans: Sequence[tuple[int, int]],
-                     separators: Sequence[int] = (), blank: int = 0, aggregate: str = "mean") -> list[float]:
+                     separators: Sequence[int] = (), blank: int = 0) -> list[float]:
     """Each word's confidence in [0, 1] (see the module docstring); `word_spans` are the words' [start, end) output
-    frames, `tokens` the hypothesis' units, `aggregate` mean or min over a word's units. Words whose units cannot
-    be placed get 0."""
+    frames, `tokens` the hypothesis' units. Words whose units cannot be placed get 0."""
     if not word_spans:
         return []
     try:
@@ -75,8 +73,7 @@ def word_confidences(log_probs: np.ndarray, tokens: Sequence[int], word_spans: S
             continue
         word = max(0, int(np.searchsorted(starts, first, side="right")) - 1)
         units[word].append(float(np.exp(log_probs[first:last + 1, token].max())))
-    combine = {"mean": lambda u: sum(u) / len(u), "min": min}[aggregate]
-    return [combine(u) if u else 0.0 for u in units]
+    return [sum(u) / len(u) if u else 0.0 for u in units]
 
 
 @dataclasses.dataclass

@@ -18,7 +18,7 @@ with `channel`). Long audio is processed in overlapping chunks so memory stays b
   at each cut. Word times count from the start of the file.
 
 A file no longer than one chunk is processed whole, exactly as `asr decode` does an utterance. A longer one is, by
-default (`segment="energy"`), first cut where it pauses (asr.inference.vad: Kaldi's energy VAD, two reads of the
+default (`segment="energy"`), first cut where it pauses (asr.inference.vad: an energy VAD, two reads of the
 file, memory flat in its length): each speech segment is decoded as one utterance, as a model trained on short
 utterances expects, and silence gives no words. With a per-speaker CMVN model the file is one speaker: its speech
 segments' stats normalise every segment. `segment="none"` keeps the clock-based chunks described above.
@@ -177,8 +177,10 @@ class Transcriber:
 
     def __init__(self, model_dir: str | os.PathLike, *, lm: Any = None, lang_dir: str | os.PathLike | None = None,
                  hotwords: Iterable[str] | None = None, options: DecodeOptions | None = None,
-                 config: InferenceConfig | None = None, channel: int | None = None, progress: bool = False) -> None:
+                 config: InferenceConfig | None = None, channel: int | None = None, progress: bool = False,
+                 vad: Any = None) -> None:
         from asr.features import make_options
+        from asr.inference.vad import VadOptions
 
         self.config = config or InferenceConfig()
         self.searcher: Searcher = make_searcher(model_dir, lm=lm, lang_dir=lang_dir, hotwords=hotwords,
@@ -188,6 +190,7 @@ class Transcriber:
         self.model = load_model_dir(model_dir, self.config.device, self.config.num_threads)
         self.channel = channel
         self.progress = progress
+        self.vad = dataclasses.replace(vad or VadOptions(), max_segment_s=float("inf"))  # long ones: the chunks
         opts = make_options(self.model.feature_kind, self.model.feature_options)
         self.rate = int(self.model.sample_frequency)
         self.grid = _Geometry(opts.window_shift, opts.window_size, opts.snip_edges,
@@ -244,12 +247,11 @@ class Transcriber:
         """Each speech segment decoded as one utterance (one longer than a chunk through the chunks), word times
         shifted to the file's output frames."""
         from asr.features.cmvn import accumulate_cmvn_stats
-        from asr.inference.vad import VadOptions, frame_log_energy, speech_segments
+        from asr.inference.vad import frame_log_energy, speech_segments
 
-        options = VadOptions(max_segment_s=float("inf"))
-        energy = frame_log_energy(audio.read, audio.num_samples, self.rate, options)
+        energy = frame_log_energy(audio.read, audio.num_samples, self.rate, self.vad)
         spans = [(int(a * self.rate), min(int(b * self.rate), audio.num_samples))
-                 for a, b in speech_segments(energy, options)]
+                 for a, b in speech_segments(energy, self.vad)]
         logger.info("%s: %d speech segments, %.1f of %.1f s", audio.path, len(spans),
                     sum(b - a for a, b in spans) / self.rate, audio.num_samples / self.rate)
         if not spans:

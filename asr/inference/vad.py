@@ -4,8 +4,8 @@ pauses rather than by the clock.
 A frame is speech when its log energy lies above the file's noise floor by `threshold_ratio` of the range between
 that floor and its speech peaks (low and high percentiles of the frames' log energies); a file whose range is under
 `min_range` (no frame stands out of its noise) has no speech. Kaldi's compute-vad rule (a threshold of
-5 + 0.5 x the mean log energy) was tried first and fails where the pauses are loud relative to a quiet speaker
-(bench/long_audio.py: a quiet FSDD speaker with pauses at -61 dBFS came out as one segment). The frames then become
+5 + 0.5 x the mean log energy) was tried first and dropped: tied to the file's mean level, it falls below the
+noise of loud pauses beside a quiet speaker, and the whole file becomes one segment. The frames then become
 segments: pauses shorter than `min_silence_s` are bridged (a stop closure inside a word is
 not a pause), bursts shorter than `min_speech_s` dropped, each segment padded by `pad_s` of its silence, and a
 segment longer than `max_segment_s` split at its quietest frame. Numpy only; the file is read block by block.
@@ -36,13 +36,14 @@ class VadOptions:
     frame_shift_ms: float = 10.0
     floor_percentile: float = 2.0      # the noise floor: this percentile of the frames' log energies
     peak_percentile: float = 98.0      # the speech peaks
-    threshold_ratio: float = 0.3       # speech: above floor + ratio * (peak - floor); 0.2 merged whole recordings
-    #                                    into one segment, 0.4 clipped words (bench/long_audio.py on FSDD)
+    threshold_ratio: float = 0.3       # speech: above floor + ratio * (peak - floor) (bench/long_audio.py
+    #                                    --vad threshold_ratio=0.2 / 0.4 to compare)
     min_range: float = 2.3             # natural-log units (10 dB): a narrower range is all noise, no speech
     min_silence_s: float = 0.15        # shorter pauses are bridged: they lie inside words or between close words
     min_speech_s: float = 0.05         # shorter bursts (clicks) are dropped
-    pad_s: float = 0.0                 # silence kept on each side of a segment (at most half the pause); FSDD
-    #                                    models, trained on trimmed digits, lost 2-20 WER points with 0.05-0.1 s
+    pad_s: float = 0.0                 # silence kept on each side of a segment (at most half the pause); models
+    #                                    trained on trimmed FSDD digits lose with it (bench/long_audio.py
+    #                                    --vad pad_s=0.1 to compare)
     max_segment_s: float = 30.0        # longer segments are split at their quietest frame (inf: never)
 
 
