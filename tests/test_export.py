@@ -28,12 +28,13 @@ REPO = Path(__file__).resolve().parents[1]
 DIM = 20
 
 
-def _random_crnn_dir(out: Path, subsampling: int) -> Path:
+def _random_crnn_dir(out: Path, subsampling: int, self_conditioning: bool = False) -> Path:
     """A crnn model directory with seeded random weights (batch norm statistics included): every layer counts."""
     torch.manual_seed(subsampling)
     tokenizer = train_tokenizer("char", ["the cat sat", "a dog ran"])
     config = TrainConfig(model="crnn", hidden_size=24, num_layers=2, conv_channels=4, subsampling=subsampling,
-                         feature_type="fbank", cmvn="utterance")
+                         feature_type="fbank", cmvn="utterance", inter_ctc_layer=int(self_conditioning),
+                         self_conditioning=self_conditioning)
     options = options_dict(make_options("fbank", {"sample_frequency": 8000, "num_mel_bins": DIM}))
     write_model_dir(out, config, FeatureSpec(kind="fbank", options=options, source="wav", dim=DIM, cmvn="utterance",
                                              norm_vars=True), None, tokenizer)
@@ -48,9 +49,10 @@ def _random_crnn_dir(out: Path, subsampling: int) -> Path:
 
 
 @pytest.mark.parametrize("export_format", ["onnx", "torchscript"])
-@pytest.mark.parametrize("subsampling", [2, 4])
-def test_exported_log_posteriors_match_the_trained_network(tmp_path, export_format, subsampling) -> None:
-    trained = _random_crnn_dir(tmp_path / "exp", subsampling)
+@pytest.mark.parametrize("subsampling,self_conditioning", [(2, False), (4, False), (2, True)])
+def test_exported_log_posteriors_match_the_trained_network(tmp_path, export_format, subsampling,
+                                                           self_conditioning) -> None:
+    trained = _random_crnn_dir(tmp_path / "exp", subsampling, self_conditioning)
     exported = export_model_dir(trained, tmp_path / "exported", export_format=export_format)
     reference, loaded = load_model_dir(trained), load_model_dir(exported)
     rng = np.random.default_rng(1)

@@ -21,6 +21,9 @@ class ModelConfig:
     dropout: float = 0.1
     conv_channels: int = 32         # crnn front end
     subsampling: int = 2            # crnn: time subsampling, 2 or 4 (rnn: always 1)
+    inter_ctc_layer: int = 0        # k > 0: an intermediate CTC head on BiRNN layer k (1 <= k < num_layers), trained
+    #                                 with weight inter_ctc_weight (intermediate CTC); 0: none
+    self_conditioning: bool = False  # feed that head's posteriors back into layer k's output (self-conditioned CTC)
 
     def __post_init__(self) -> None:
         if self.model == "crnn" and self.subsampling not in (2, 4):
@@ -28,5 +31,11 @@ class ModelConfig:
         for name in ("hidden_size", "num_layers", "conv_channels"):
             if getattr(self, name) < 1:
                 raise AsrError(f"{name}={getattr(self, name)}: must be at least 1")
+        if not 0 <= self.inter_ctc_layer < self.num_layers:
+            raise AsrError(f"inter_ctc_layer={self.inter_ctc_layer}: the intermediate CTC head reads a BiRNN layer below "
+                           f"the last, 1 to {self.num_layers - 1} (num_layers={self.num_layers}); 0 turns it off")
+        if self.self_conditioning and not self.inter_ctc_layer:
+            raise AsrError("self_conditioning=true conditions on the intermediate CTC head: set inter_ctc_layer too, "
+                           "e.g. inter_ctc_layer=1")
         if not 0.0 <= self.dropout < 1.0:
             raise AsrError(f"dropout={self.dropout}: must be in [0, 1)")

@@ -42,7 +42,8 @@ class CRNNModel(nn.Module):
     """Conv front end (one ResidualStage per factor 2 of subsampling) -> BiRNN stack -> linear -> log-softmax."""
 
     def __init__(self, input_dim: int, num_units: int, hidden_size: int = 256, num_layers: int = 3,
-                 rnn_type: str = "lstm", dropout: float = 0.1, conv_channels: int = 32, subsampling: int = 2) -> None:
+                 rnn_type: str = "lstm", dropout: float = 0.1, conv_channels: int = 32, subsampling: int = 2,
+                 inter_ctc_layer: int = 0, self_conditioning: bool = False) -> None:
         super().__init__()
         if subsampling not in (2, 4):
             raise ValueError(f"subsampling must be 2 or 4, got {subsampling}")
@@ -54,22 +55,25 @@ class CRNNModel(nn.Module):
         freq = input_dim
         for _ in stages:
             freq = (freq + 1) // 2
-        self.rnn = RNNStack(conv_channels * freq, hidden_size, num_layers, rnn_type, dropout)
+        self.rnn = RNNStack(conv_channels * freq, hidden_size, num_layers, rnn_type, dropout, inter_ctc_layer,
+                            num_units, self_conditioning)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(self.rnn.output_dim, num_units)
 
     @classmethod
     def from_config(cls, config, input_dim: int, num_units: int) -> "CRNNModel":
         return cls(input_dim, num_units, config.hidden_size, config.num_layers, config.rnn_type, config.dropout,
-                   config.conv_channels, config.subsampling)
+                   config.conv_channels, config.subsampling, config.inter_ctc_layer, config.self_conditioning)
 
-    def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """feats (B, T, F), lengths (B,) -> log-probabilities (B, T', V), output lengths (B,), T' = ceil(T/s)."""
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor, intermediate: bool = False) -> tuple:
+        """feats (B, T, F), lengths (B,) -> log-probabilities (B, T', V), output lengths (B,), T' = ceil(T/s); with
+        `intermediate`, also the intermediate CTC head's log-probabilities (None without one)."""
         lengths = lengths.to(feats.device)
         x = feats[:, None] * _time_mask(lengths, feats.shape[1])  # (B, 1, T, F)
         for stage in self.stages:
             x, lengths = stage(x, lengths)
         batch, channels, frames, freq = x.shape
         x = x.permute(0, 2, 1, 3).reshape(batch, frames, channels * freq)
-        hidden = self.dropout(self.rnn(self.dropout(x), lengths))
-        return self.output(hidden).log_softmax(dim=-1), lengths
+        hidden, inter = self.rnn(self.dropout(x), lengths)
+        log_probs = self.output(self.dropout(hidden)).log_softmax(dim=-1)
+        return (log_probs, lengths, inter) if intermediate else (log_probs, lengths)

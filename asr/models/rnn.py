@@ -12,25 +12,56 @@ RNN_TYPES = {"lstm": nn.LSTM, "gru": nn.GRU}
 class RNNStack(nn.Module):
     """Bidirectional RNN layers over packed sequences, so padding never leaks into the valid frames.
 
+    With `inter_ctc_layer = k` the stack is two RNNs, layers 1..k and k+1..n, and a linear CTC head reads the
+    output of layer k (intermediate CTC, Lee & Watanabe 2021: a second CTC loss there regularises the lower
+    layers). With `self_conditioning` that head's posteriors are also projected back and added to layer k's output
+    before the upper layers read it (self-conditioned CTC, Nozaki & Komatsu 2021), so inference runs the head too.
+
     `pack_sequences = False` runs the layers on the tensor as it is: the same result for a batch of one unpadded
     utterance, and a graph that ONNX can express (asr.export sets it on the exported copy)."""
 
     pack_sequences = True
 
     def __init__(self, input_dim: int, hidden_size: int, num_layers: int, rnn_type: str = "lstm",
-                 dropout: float = 0.0) -> None:
+                 dropout: float = 0.0, inter_ctc_layer: int = 0, num_units: int = 0,
+                 self_conditioning: bool = False) -> None:
         super().__init__()
-        self.rnn = RNN_TYPES[rnn_type](input_dim, hidden_size, num_layers=num_layers, batch_first=True,
-                                       bidirectional=True, dropout=dropout if num_layers > 1 else 0.0)
+        if not 0 <= inter_ctc_layer < num_layers:
+            raise ValueError(f"inter_ctc_layer must be in [0, {num_layers - 1}], got {inter_ctc_layer}")
+        lower = inter_ctc_layer or num_layers
+        self.rnn = self._layers(rnn_type, input_dim, hidden_size, lower, dropout)
         self.output_dim = 2 * hidden_size
+        self.upper = self.inter_output = self.condition = None
+        if inter_ctc_layer:
+            self.upper = self._layers(rnn_type, self.output_dim, hidden_size, num_layers - lower, dropout)
+            self.dropout = nn.Dropout(dropout)
+            self.inter_output = nn.Linear(self.output_dim, num_units)
+            if self_conditioning:
+                self.condition = nn.Linear(num_units, self.output_dim)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def _layers(rnn_type: str, input_dim: int, hidden_size: int, num_layers: int, dropout: float) -> nn.Module:
+        return RNN_TYPES[rnn_type](input_dim, hidden_size, num_layers=num_layers, batch_first=True,
+                                   bidirectional=True, dropout=dropout if num_layers > 1 else 0.0)
+
+    def _run(self, rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         if not self.pack_sequences:
-            return self.rnn(x)[0]
+            return rnn(x)[0]
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.rnn(packed)
+        out, _ = rnn(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
         return out
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x (B, T, D) -> the last layer's output (B, T, 2H) and the intermediate head's log-probabilities
+        (B, T, V), None without one."""
+        out = self._run(self.rnn, x, lengths)
+        if self.upper is None:
+            return out, None
+        inter_logits = self.inter_output(self.dropout(out))
+        if self.condition is not None:
+            out = out + self.condition(inter_logits.softmax(dim=-1))
+        return self._run(self.upper, self.dropout(out), lengths), inter_logits.log_softmax(dim=-1)
 
 
 class RNNModel(nn.Module):
@@ -39,17 +70,22 @@ class RNNModel(nn.Module):
     subsampling = 1
 
     def __init__(self, input_dim: int, num_units: int, hidden_size: int = 256, num_layers: int = 3,
-                 rnn_type: str = "lstm", dropout: float = 0.1) -> None:
+                 rnn_type: str = "lstm", dropout: float = 0.1, inter_ctc_layer: int = 0,
+                 self_conditioning: bool = False) -> None:
         super().__init__()
-        self.rnn = RNNStack(input_dim, hidden_size, num_layers, rnn_type, dropout)
+        self.rnn = RNNStack(input_dim, hidden_size, num_layers, rnn_type, dropout, inter_ctc_layer, num_units,
+                            self_conditioning)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(self.rnn.output_dim, num_units)
 
     @classmethod
     def from_config(cls, config, input_dim: int, num_units: int) -> "RNNModel":
-        return cls(input_dim, num_units, config.hidden_size, config.num_layers, config.rnn_type, config.dropout)
+        return cls(input_dim, num_units, config.hidden_size, config.num_layers, config.rnn_type, config.dropout,
+                   config.inter_ctc_layer, config.self_conditioning)
 
-    def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """feats (B, T, F), lengths (B,) -> log-probabilities (B, T, V), output lengths (B,)."""
-        hidden = self.dropout(self.rnn(feats, lengths))
-        return self.output(hidden).log_softmax(dim=-1), lengths
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor, intermediate: bool = False) -> tuple:
+        """feats (B, T, F), lengths (B,) -> log-probabilities (B, T, V), output lengths (B,); with `intermediate`,
+        also the intermediate CTC head's log-probabilities (None without one)."""
+        hidden, inter = self.rnn(feats, lengths)
+        log_probs = self.output(self.dropout(hidden)).log_softmax(dim=-1)
+        return (log_probs, lengths, inter) if intermediate else (log_probs, lengths)

@@ -45,6 +45,10 @@ class TrainConfig(ModelConfig):
     noise_scp: Optional[str] = None  # a wav.scp of noise recordings (e.g. MUSAN's); None: synthetic coloured noise
     reverb_prob: float = 0.0        # share given synthetic room reverberation (RT60 0.2-0.8 s), drawn per epoch
 
+    # --- objective ---
+    inter_ctc_weight: float = 0.3   # with inter_ctc_layer: loss = (1 - w) CTC(last layer) + w CTC(layer k) (Lee &
+    #                                 Watanabe 2021 use 0.3)
+
     # --- optimisation ---
     optimizer: Literal["sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"] = "adam"
     lr: float = 1e-3
@@ -80,6 +84,8 @@ class TrainConfig(ModelConfig):
                 raise AsrError(f"{name}={getattr(self, name)}: must be at least 1")
         if self.lr <= 0:
             raise AsrError(f"lr={self.lr}: must be positive")
+        if not 0.0 <= self.inter_ctc_weight < 1.0:
+            raise AsrError(f"inter_ctc_weight={self.inter_ctc_weight}: the intermediate loss's share, in [0, 1), e.g. 0.3")
         if self.feature_type not in (None, "mfcc", "fbank", "spectrogram"):
             raise AsrError(f"feature_type={self.feature_type!r}: choose mfcc, fbank or spectrogram")
         if not 0.0 <= self.vtlp <= 0.3:

@@ -198,11 +198,16 @@ class Trainer:
                 _seed_for(self.config.seed, epoch, batch_index, self.context.rank))
             feats = self.spec_augment(feats, lengths, generator)
         feats = feats.to(self.device)
-        log_probs, out_lengths = self.network(feats, lengths.to(self.device))
-        loss_sum = self.ctc(log_probs.transpose(0, 1), targets.to(self.device), out_lengths, target_lengths.to(
-            self.device))
+        targets, target_lengths = targets.to(self.device), target_lengths.to(self.device)
+        log_probs, out_lengths, inter = self.network(feats, lengths.to(self.device), intermediate=True)
+        loss_sum = self.ctc(log_probs.transpose(0, 1), targets, out_lengths, target_lengths)
+        objective = loss_sum
+        if inter is not None:  # intermediate CTC; the logged loss stays the last layer's, the one decoding reads
+            weight = self.config.inter_ctc_weight
+            objective = (1.0 - weight) * loss_sum + weight * self.ctc(inter.transpose(0, 1), targets, out_lengths,
+                                                                        target_lengths)
         # DDP averages gradients over processes: scale so that the average is d(global sum / global tokens).
-        (loss_sum * (self.context.world_size / global_tokens)).backward()
+        (objective * (self.context.world_size / global_tokens)).backward()
         if self.config.grad_clip > 0:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()

@@ -52,3 +52,53 @@ def test_unknown_model_and_bad_subsampling_are_user_errors():
         build_model(_config(model="transformer"), 13, 7)
     with pytest.raises(AsrError, match="subsampling"):
         _config(model="crnn", subsampling=3)
+
+
+def test_an_intermediate_ctc_head_splits_the_stack_without_changing_what_it_computes():
+    """inter_ctc_layer=1 runs layer 1, the head, then layer 2 as a second RNN: given the same weights, the last
+    layer's output is the one-piece stack's, and the head gives a probability row per output frame."""
+    torch.manual_seed(0)
+    whole = build_model(_config(model="crnn", num_layers=2), 10, 5).eval()
+    split = build_model(_config(model="crnn", num_layers=2, inter_ctc_layer=1), 10, 5).eval()
+    weights = {}
+    for key, value in whole.state_dict().items():
+        if key.startswith("rnn.rnn.") and "_l1" in key:  # layer 2 of the one-piece stack is layer 1 of the upper
+            key = key.replace("rnn.rnn.", "rnn.upper.").replace("_l1", "_l0")
+        weights[key] = value
+    missing, unexpected = split.load_state_dict(weights, strict=False)
+    assert sorted(missing) == ["rnn.inter_output.bias", "rnn.inter_output.weight"] and not unexpected
+    feats, lengths = torch.randn(2, 30, 10), torch.tensor([30, 13])
+    expected, expected_lengths = whole(feats, lengths)
+    log_probs, out_lengths, inter = split(feats, lengths, intermediate=True)
+    torch.testing.assert_close(log_probs, expected)
+    assert out_lengths.tolist() == expected_lengths.tolist()
+    assert inter.shape == log_probs.shape
+    torch.testing.assert_close(inter.exp().sum(-1), torch.ones(inter.shape[:2]))
+    assert whole(feats, lengths, intermediate=True)[2] is None
+
+
+@pytest.mark.parametrize("model", ["rnn", "crnn"])
+def test_self_conditioning_feeds_the_intermediate_posteriors_to_the_upper_layers(model):
+    torch.manual_seed(0)
+    net = build_model(_config(model=model, num_layers=3, inter_ctc_layer=2, self_conditioning=True), 10, 5).eval()
+    feats, lengths = torch.randn(2, 30, 10), torch.tensor([30, 13])
+    conditioned = net(feats, lengths)[0]
+    batch = net(feats, lengths)[0]
+    alone = net(feats[1:, :13], torch.tensor([13]))[0]
+    torch.testing.assert_close(batch[1, :alone.shape[1]], alone[0], atol=1e-5, rtol=0)  # padding stays out
+    with torch.no_grad():  # a zero projection conditions on nothing: the plain intermediate-CTC network
+        net.rnn.condition.weight.zero_()
+        net.rnn.condition.bias.zero_()
+    plain = net(feats, lengths)[0]
+    net.rnn.condition = None
+    torch.testing.assert_close(net(feats, lengths)[0], plain)
+    assert not torch.allclose(conditioned, plain)
+
+
+def test_intermediate_ctc_options_are_checked():
+    with pytest.raises(AsrError, match="inter_ctc_layer=2: .* 1 to 1"):
+        _config(num_layers=2, inter_ctc_layer=2)
+    with pytest.raises(AsrError, match="self_conditioning=true .* set inter_ctc_layer"):
+        _config(self_conditioning=True)
+    with pytest.raises(AsrError, match="inter_ctc_weight=1.0"):
+        _config(inter_ctc_layer=1, inter_ctc_weight=1.0)

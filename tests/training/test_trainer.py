@@ -9,6 +9,7 @@ import shutil
 import pytest
 import torch
 
+from asr.batching import collate
 from asr.models import build_model
 from asr.training.checkpoint import latest_checkpoint, step_checkpoint_path
 from asr.training.config import TrainConfig
@@ -60,6 +61,32 @@ def test_training_lowers_the_loss_and_decodes_the_synthetic_words(tmp_path):
     assert [r["epoch"] for r in log] == list(range(1, 11))
     assert log[-1]["valid_loss"] < 0.5 * log[0]["valid_loss"]
     assert log[-1]["cer"] < 10.0 and log[-1]["wer"] < 20.0  # percent; they start at 100
+
+
+def test_intermediate_ctc_trains_the_head_on_the_lower_layer_too(tmp_path):
+    """With inter_ctc_layer the objective has a second CTC loss on layer 1's head: that head learns to read the
+    words as well (its validation CTC loss falls like the last layer's), and weight 0 leaves it untrained."""
+    train, tokenizer = in_memory(48, seed=0)
+    valid, _ = in_memory(12, seed=1)
+    feats, lengths, targets, target_lengths = collate([u.feats for u in valid.utterances],
+                                                      [u.targets for u in valid.utterances])
+
+    def head_losses(weight: float) -> tuple[float, float]:
+        trainer = _trainer(tmp_path / str(weight), train, valid, tokenizer, epochs=6, spec_augment=False,
+                           dropout=0.0, num_layers=2, inter_ctc_layer=1, inter_ctc_weight=weight, hidden_size=32,
+                           conv_channels=8, lr=0.02, max_frames=100)
+        trainer.fit()
+        trainer.model.eval()
+        with torch.no_grad():
+            log_probs, out_lengths, inter = trainer.model(feats, lengths, intermediate=True)
+        tokens = float(target_lengths.sum())
+        return tuple(float(trainer.ctc(lp.transpose(0, 1), targets, out_lengths, target_lengths)) / tokens
+                     for lp in (log_probs, inter))
+
+    last, head = head_losses(0.3)
+    untrained_last, untrained_head = head_losses(0.0)
+    assert last < 1.5 and head < 1.5  # CTC loss per token; the untrained head's is above 3
+    assert untrained_last < 1.5 and untrained_head > 3.0
 
 
 def test_identical_seeds_give_identical_weights_and_other_seeds_do_not(tmp_path):
