@@ -48,6 +48,8 @@ class TrainConfig(ModelConfig):
     # --- objective ---
     inter_ctc_weight: float = 0.3   # with inter_ctc_layer: loss = (1 - w) CTC(last layer) + w CTC(layer k) (Lee &
     #                                 Watanabe 2021 use 0.3)
+    label_smoothing: float = 0.0    # e: loss = (1 - e) CTC + e KL(uniform || posterior) summed over output frames
+    #                                 (0: off; 0.1 is usual)
 
     # --- optimisation ---
     optimizer: Literal["sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"] = "adam"
@@ -84,6 +86,8 @@ class TrainConfig(ModelConfig):
                 raise AsrError(f"{name}={getattr(self, name)}: must be at least 1")
         if self.lr <= 0:
             raise AsrError(f"lr={self.lr}: must be positive")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise AsrError(f"label_smoothing={self.label_smoothing}: the smoothing term's share, in [0, 1), e.g. 0.1")
         if not 0.0 <= self.inter_ctc_weight < 1.0:
             raise AsrError(f"inter_ctc_weight={self.inter_ctc_weight}: the intermediate loss's share, in [0, 1), e.g. 0.3")
         if self.feature_type not in (None, "mfcc", "fbank", "spectrogram"):

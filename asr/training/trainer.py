@@ -80,6 +80,14 @@ def learning_rate(config: TrainConfig, step: int, epoch_progress: float) -> floa
     return max(config.lr * warmup * decay, min(config.min_lr, config.lr * warmup))
 
 
+def uniform_kl_sum(log_probs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Sum over the valid frames of KL(uniform || posterior): the frame-level label-smoothing term added to CTC
+    (Chorowski & Jaitly 2017's smoothing toward the uniform distribution, per output frame)."""
+    valid = torch.arange(log_probs.shape[1], device=log_probs.device)[None, :] < lengths[:, None]
+    kl = -math.log(log_probs.shape[-1]) - log_probs.mean(dim=-1)
+    return (kl * valid).sum()
+
+
 def _seed_for(*parts: int) -> int:
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, dtype=np.uint64)[0]) >> 1
 
@@ -202,9 +210,12 @@ class Trainer:
         log_probs, out_lengths, inter = self.network(feats, lengths.to(self.device), intermediate=True)
         loss_sum = self.ctc(log_probs.transpose(0, 1), targets, out_lengths, target_lengths)
         objective = loss_sum
+        if self.config.label_smoothing > 0:
+            smoothing = self.config.label_smoothing
+            objective = (1.0 - smoothing) * loss_sum + smoothing * uniform_kl_sum(log_probs, out_lengths)
         if inter is not None:  # intermediate CTC; the logged loss stays the last layer's, the one decoding reads
             weight = self.config.inter_ctc_weight
-            objective = (1.0 - weight) * loss_sum + weight * self.ctc(inter.transpose(0, 1), targets, out_lengths,
+            objective = (1.0 - weight) * objective + weight * self.ctc(inter.transpose(0, 1), targets, out_lengths,
                                                                         target_lengths)
         # DDP averages gradients over processes: scale so that the average is d(global sum / global tokens).
         (objective * (self.context.world_size / global_tokens)).backward()

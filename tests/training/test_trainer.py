@@ -13,7 +13,7 @@ from asr.batching import collate
 from asr.models import build_model
 from asr.training.checkpoint import latest_checkpoint, step_checkpoint_path
 from asr.training.config import TrainConfig
-from asr.training.trainer import Trainer, learning_rate, make_optimizer
+from asr.training.trainer import Trainer, learning_rate, make_optimizer, uniform_kl_sum
 from synthetic_corpus import DIM, LETTERS, in_memory
 
 NUM_UNITS = 3 + len(LETTERS)  # <blk> <unk> | a b c d
@@ -119,3 +119,33 @@ def test_resuming_mid_epoch_gives_the_same_weights(tmp_path):
     final, again = full.model.state_dict(), resumed.model.state_dict()
     assert all(torch.equal(final[k], again[k]) for k in final)
     assert resumed.state.global_step == full.state.global_step
+
+
+def test_the_label_smoothing_term_is_the_kl_from_uniform_over_valid_frames():
+    """KL(u || p) = sum_v u_v log(u_v / p_v): zero for uniform posteriors, checked against torch's kl_div, and the
+    padded frames count for nothing."""
+    num_units = 5
+    uniform = torch.full((1, 4, num_units), -math.log(num_units))
+    assert float(uniform_kl_sum(uniform, torch.tensor([4]))) == pytest.approx(0.0, abs=1e-6)
+    log_probs = torch.randn(2, 6, num_units).log_softmax(-1)
+    lengths = torch.tensor([6, 2])
+    target = torch.full((num_units,), 1.0 / num_units)
+    expected = sum(float(torch.nn.functional.kl_div(log_probs[b, t], target, reduction="sum"))
+                   for b in range(2) for t in range(int(lengths[b])))
+    assert float(uniform_kl_sum(log_probs, lengths)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_label_smoothing_flattens_the_posteriors(tmp_path):
+    train, tokenizer = in_memory(24, seed=0)
+    entropies = {}
+    for smoothing in (0.0, 0.3):
+        trainer = _trainer(tmp_path / str(smoothing), train, epochs=4, spec_augment=False, dropout=0.0,
+                           label_smoothing=smoothing, lr=0.02, max_frames=100)
+        trainer.fit()
+        trainer.model.eval()
+        feats, lengths, _, _ = collate([u.feats for u in train.utterances], [u.targets for u in train.utterances])
+        with torch.no_grad():
+            log_probs, out_lengths = trainer.model(feats, lengths)
+        valid = torch.arange(log_probs.shape[1])[None, :] < out_lengths[:, None]
+        entropies[smoothing] = float((-(log_probs.exp() * log_probs).sum(-1) * valid).sum() / valid.sum())
+    assert entropies[0.3] > 1.3 * entropies[0.0]  # the same seed and batches: only the objective differs
