@@ -279,11 +279,47 @@ class CTCDecoder:
 
     def decode(self, log_probs: Any) -> list[Hypothesis]:
         """The `nbest` most probable hypotheses of one utterance's (T, V) log-posteriors, best first."""
-        lp_all = check_log_probs(log_probs, self.num_units)
-        o = self.options
+        stream = self.stream()
+        stream.accept(log_probs)
+        return stream.finish()
+
+    def stream(self) -> "DecodeStream":
+        """A search that takes an utterance's posteriors a block at a time (streaming recognition); the result
+        is the same as `decode` of all the blocks at once."""
+        return DecodeStream(self)
+
+
+class DecodeStream:
+    """One utterance's prefix beam search, carried across blocks of frames: `accept` each block's (T, V)
+    log-posteriors as they arrive, `best` for the partial result so far, `finish` for the final n-best."""
+
+    def __init__(self, decoder: CTCDecoder) -> None:
+        self.decoder = decoder
+        self.tree = _PrefixTree(decoder)
+        V = decoder.num_units
+        # the beam: node ids, their parents, log P(alignments ending in blank / in the last unit), last unit,
+        # LM/bonus terms, row_table row of the partial word
+        self.nodes = np.zeros(1, dtype=np.int64)
+        self.par = np.full(1, -1, dtype=np.int64)
+        self.pb = np.zeros(1)
+        self.pnb = np.full(1, NEG_INF)
+        self.last = np.full(1, V, dtype=np.int64)  # V: "no unit", the root's last unit
+        self.fus = np.zeros(1)
+        self.row_ids = np.array([decoder.partial_info(self.tree.node[0][2])[0]], dtype=np.int64)
+        self.tree.pos[1] = 0
+        self.blocks: list[np.ndarray] = []  # every accepted block, for the final alignment (word times)
+
+    @property
+    def num_frames(self) -> int:
+        return sum(len(b) for b in self.blocks)
+
+    def accept(self, log_probs: Any) -> None:
+        """Advance the beam over a block of frames."""
+        decoder, o, tree = self.decoder, self.decoder.options, self.tree
+        lp_all = check_log_probs(log_probs, decoder.num_units)
+        self.blocks.append(lp_all)
         T, V = lp_all.shape
         K, blank, prune = int(o.beam_size), int(o.blank), float(o.beam_prune_logp)
-        tree = _PrefixTree(self)
         lpx = np.full((T, V + 1), NEG_INF)  # column V: "no unit", the root's last unit
         lpx[:, :V] = lp_all
         proposed = np.zeros((T, V + 1), dtype=bool)
@@ -294,22 +330,13 @@ class CTCDecoder:
         frame_of, cols = np.nonzero(proposed)
         cols = np.ascontiguousarray(cols)  # one compiled signature for `kernels.extend`
         bounds = np.searchsorted(frame_of, np.arange(T + 1)).tolist()
-        sep = -1 if self.separator is None else self.separator
+        sep = -1 if decoder.separator is None else decoder.separator
         stride = V + 1
-
-        # the beam: node ids, their parents, log P(alignments ending in blank / in the last unit), last unit,
-        # LM/bonus terms, row_table row of the partial word
-        nodes = np.zeros(1, dtype=np.int64)
-        par = np.full(1, -1, dtype=np.int64)
-        pb = np.zeros(1)
-        pnb = np.full(1, NEG_INF)
-        last = np.full(1, V, dtype=np.int64)
-        fus = np.zeros(1)
-        row_ids = np.array([self.partial_info(tree.node[0][2])[0]], dtype=np.int64)
-        tree.pos[1] = 0
+        nodes, par, pb, pnb, last, fus, row_ids = (self.nodes, self.par, self.pb, self.pnb, self.last, self.fus,
+                                                   self.row_ids)
         for t in range(T):
             new_pb, new_pnb, scores, kth, cand_entry, cand_unit, cand_e, cand_bound = kernels.extend(
-                lpx[t], proposed[t], nodes, par, pb, pnb, last, fus, row_ids, self.row_table, tree.pos,
+                lpx[t], proposed[t], nodes, par, pb, pnb, last, fus, row_ids, decoder.row_table, tree.pos,
                 cols[bounds[t]:bounds[t + 1]], sep, blank, K, prune)
             if not cand_entry.size:  # no prefix can change: the beam stays as it is
                 pb, pnb = new_pb, new_pnb
@@ -355,7 +382,18 @@ class CTCDecoder:
             nodes, par, pb, pnb, last, fus, row_ids = kernels.select(
                 nodes, par, new_pb, new_pnb, last, fus, row_ids, scores, np.array(new, dtype=np.float64),
                 tree.pos, K, prune)
-        return tree.finish(nodes, np.logaddexp(pb, pnb), lp_all, o)
+        self.nodes, self.par, self.pb, self.pnb, self.last, self.fus, self.row_ids = (nodes, par, pb, pnb, last,
+                                                                                      fus, row_ids)
+
+    def finish(self) -> list[Hypothesis]:
+        """The n-best of the frames accepted so far, best first (the beam is kept: more blocks may follow)."""
+        lp = self.blocks[0] if len(self.blocks) == 1 else np.concatenate(self.blocks) if self.blocks else \
+            np.zeros((0, self.decoder.num_units))
+        return self.tree.finish(self.nodes, np.logaddexp(self.pb, self.pnb), lp, self.decoder.options)
+
+    def best(self) -> Hypothesis:
+        """The partial result: the best hypothesis if the utterance ended here."""
+        return self.finish()[0]
 
 
 class _WordState(NamedTuple):

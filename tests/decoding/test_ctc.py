@@ -242,3 +242,29 @@ def test_word_end_follows_the_repeated_unit_not_an_early_alignment(chars, peaky)
     hyp = prefix_beam_search(lp, chars, beam_size=16)[0]
     assert hyp.text == "ADD"
     assert (hyp.words[0].start_frame, hyp.words[0].end_frame) == (frames[0], frames[2] + 1)
+
+
+@pytest.mark.parametrize("kind", ["char", "phone"])
+def test_a_stream_of_blocks_decodes_as_the_whole_utterance(kind, lm, peaky):
+    """Streaming: the beam carried across blocks of any size (partial results asked for in between) ends with
+    the n-best, scores and word times of one decode of the whole matrix."""
+    tokenizer = train_tokenizer(kind, TEXTS)
+    units = tokenizer.encode("THE CAT SAT ON THE MAT")
+    lp, _ = peaky(units, len(tokenizer.tokens), noise=1.5, seed=3)
+    decoder = CTCDecoder(tokenizer, lm=lm, beam_size=8, nbest=3)
+    whole = decoder.decode(lp)
+    for sizes in ([1], [7], [16, 3, 1], [len(lp)]):
+        stream = decoder.stream()
+        start, i = 0, 0
+        while start < len(lp):
+            stop = start + sizes[i % len(sizes)]
+            stream.accept(lp[start:stop])
+            stream.best()  # a partial result must not disturb the search
+            start, i = stop, i + 1
+        streamed = stream.finish()
+        assert [h.text for h in streamed] == [h.text for h in whole]
+        assert [h.score for h in streamed] == pytest.approx([h.score for h in whole])
+        assert [h.words for h in streamed] == [h.words for h in whole]
+    partial = decoder.stream()
+    partial.accept(lp[:len(lp) // 2])
+    assert "THE CAT" in partial.best().text and partial.num_frames == len(lp) // 2
