@@ -21,6 +21,8 @@ class ModelConfig:
     dropout: float = 0.1
     conv_channels: int = 32         # crnn front end
     subsampling: int = 2            # crnn: time subsampling, 2 or 4 (rnn: always 1)
+    causal: bool = False            # unidirectional RNN and convolutions that read no later frames: the network can
+    #                                 stream (asr transcribe --stream), at some cost in accuracy
     inter_ctc_layer: int = 0        # k > 0: an intermediate CTC head on BiRNN layer k (1 <= k < num_layers), trained
     #                                 with weight inter_ctc_weight (intermediate CTC); 0: none
     self_conditioning: bool = False  # feed that head's posteriors back into layer k's output (self-conditioned CTC)

@@ -24,13 +24,14 @@ class RNNStack(nn.Module):
 
     def __init__(self, input_dim: int, hidden_size: int, num_layers: int, rnn_type: str = "lstm",
                  dropout: float = 0.0, inter_ctc_layer: int = 0, num_units: int = 0,
-                 self_conditioning: bool = False) -> None:
+                 self_conditioning: bool = False, bidirectional: bool = True) -> None:
         super().__init__()
         if not 0 <= inter_ctc_layer < num_layers:
             raise ValueError(f"inter_ctc_layer must be in [0, {num_layers - 1}], got {inter_ctc_layer}")
         lower = inter_ctc_layer or num_layers
+        self.bidirectional = bidirectional
         self.rnn = self._layers(rnn_type, input_dim, hidden_size, lower, dropout)
-        self.output_dim = 2 * hidden_size
+        self.output_dim = (2 if bidirectional else 1) * hidden_size
         self.upper = self.inter_output = self.condition = None
         if inter_ctc_layer:
             self.upper = self._layers(rnn_type, self.output_dim, hidden_size, num_layers - lower, dropout)
@@ -39,10 +40,9 @@ class RNNStack(nn.Module):
             if self_conditioning:
                 self.condition = nn.Linear(num_units, self.output_dim)
 
-    @staticmethod
-    def _layers(rnn_type: str, input_dim: int, hidden_size: int, num_layers: int, dropout: float) -> nn.Module:
+    def _layers(self, rnn_type: str, input_dim: int, hidden_size: int, num_layers: int, dropout: float) -> nn.Module:
         return RNN_TYPES[rnn_type](input_dim, hidden_size, num_layers=num_layers, batch_first=True,
-                                   bidirectional=True, dropout=dropout if num_layers > 1 else 0.0)
+                                   bidirectional=self.bidirectional, dropout=dropout if num_layers > 1 else 0.0)
 
     def _run(self, rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         if not self.pack_sequences:
@@ -55,37 +55,61 @@ class RNNStack(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x (B, T, D) -> the last layer's output (B, T, 2H) and the intermediate head's log-probabilities
         (B, T, V), None without one."""
-        out = self._run(self.rnn, x, lengths)
+        return self._forward(x, lambda rnn, x: self._run(rnn, x, lengths))
+
+    def stream(self, x: torch.Tensor, state: list | None) -> tuple[torch.Tensor, torch.Tensor | None, list]:
+        """A unidirectional stack on the next frames of one stream (B, T, D), carrying the RNNs' hidden states
+        (`state`: None at the start) from call to call: the frames come out as `forward` on the whole stream."""
+        new_state: list = []
+
+        def run(rnn: nn.Module, x: torch.Tensor) -> torch.Tensor:
+            out, h = rnn(x, state[len(new_state)] if state else None)
+            new_state.append(h)
+            return out
+
+        out, inter = self._forward(x, run)
+        return out, inter, new_state
+
+    def _forward(self, x: torch.Tensor, run) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The layers, the head and the conditioning between them; `run(rnn, x)` runs one RNN."""
+        out = run(self.rnn, x)
         if self.upper is None:
             return out, None
         inter_logits = self.inter_output(self.dropout(out))
         if self.condition is not None:
             out = out + self.condition(inter_logits.softmax(dim=-1))
-        return self._run(self.upper, self.dropout(out), lengths), inter_logits.log_softmax(dim=-1)
+        return run(self.upper, self.dropout(out)), inter_logits.log_softmax(dim=-1)
 
 
 class RNNModel(nn.Module):
-    """`rnn`: features -> bidirectional RNN stack -> linear to units + blank -> log-softmax."""
+    """`rnn`: features -> bidirectional (or, `causal`, unidirectional) RNN stack -> linear to units + blank ->
+    log-softmax."""
 
     subsampling = 1
+    causal_context = 0  # no front end: an output frame reads its own input frame and the RNN state
 
     def __init__(self, input_dim: int, num_units: int, hidden_size: int = 256, num_layers: int = 3,
                  rnn_type: str = "lstm", dropout: float = 0.1, inter_ctc_layer: int = 0,
-                 self_conditioning: bool = False) -> None:
+                 self_conditioning: bool = False, causal: bool = False) -> None:
         super().__init__()
+        self.causal = causal
         self.rnn = RNNStack(input_dim, hidden_size, num_layers, rnn_type, dropout, inter_ctc_layer, num_units,
-                            self_conditioning)
+                            self_conditioning, bidirectional=not causal)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(self.rnn.output_dim, num_units)
 
     @classmethod
     def from_config(cls, config, input_dim: int, num_units: int) -> "RNNModel":
         return cls(input_dim, num_units, config.hidden_size, config.num_layers, config.rnn_type, config.dropout,
-                   config.inter_ctc_layer, config.self_conditioning)
+                   config.inter_ctc_layer, config.self_conditioning, config.causal)
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor, intermediate: bool = False) -> tuple:
         """feats (B, T, F), lengths (B,) -> log-probabilities (B, T, V), output lengths (B,); with `intermediate`,
         also the intermediate CTC head's log-probabilities (None without one)."""
-        hidden, inter = self.rnn(feats, lengths)
+        hidden, inter = self.rnn(*self.front_end(feats, lengths))
         log_probs = self.output(self.dropout(hidden)).log_softmax(dim=-1)
         return (log_probs, lengths, inter) if intermediate else (log_probs, lengths)
+
+    def front_end(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """No front end: the RNN reads the features."""
+        return feats, lengths

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -102,3 +103,33 @@ def test_intermediate_ctc_options_are_checked():
         _config(self_conditioning=True)
     with pytest.raises(AsrError, match="inter_ctc_weight=1.0"):
         _config(inter_ctc_layer=1, inter_ctc_weight=1.0)
+
+
+@pytest.mark.parametrize("model,subsampling,extra", [("crnn", 2, {}), ("crnn", 4, {}), ("rnn", 2, {}),
+                                                     ("crnn", 2, {"inter_ctc_layer": 1, "self_conditioning": True})])
+def test_a_causal_network_gives_the_same_posteriors_streamed_in_blocks(model, subsampling, extra):
+    """Every output frame of a causal network reads only earlier frames: run on blocks of any size (the state
+    carried between them), it gives the frames of one run on the whole utterance."""
+    from asr.models.stream import NetworkStream
+
+    torch.manual_seed(0)
+    net = build_model(_config(model=model, subsampling=subsampling, causal=True, **extra), 10, 5).eval()
+    for name, tensor in net.state_dict().items():  # batch norm statistics that matter
+        if name.endswith("running_var"):
+            tensor.uniform_(0.5, 2.0)
+        elif name.endswith("running_mean"):
+            tensor.normal_(0.0, 0.3)
+    feats = torch.randn(1, 77, 10)
+    whole = net(feats, torch.tensor([77]))[0][0].detach().numpy()
+    assert not any(k.endswith("_reverse") for k in net.state_dict())  # one direction only
+    for sizes in ([1], [3, 32], [5, 1, 9], [77]):
+        stream, pieces, start, i = NetworkStream(net), [], 0, 0
+        while start < 77:
+            pieces.append(stream.accept(feats[0, start:start + sizes[i % len(sizes)]].numpy()))
+            start, i = start + sizes[i % len(sizes)], i + 1
+        streamed = np.concatenate(pieces)
+        assert streamed.shape == whole.shape
+        np.testing.assert_allclose(streamed, whole, atol=1e-5)
+    # a bidirectional network cannot stream
+    with pytest.raises(AsrError, match="causal"):
+        NetworkStream(build_model(_config(model=model), 10, 5))
