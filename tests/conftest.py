@@ -50,3 +50,11 @@ def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus")
     train, valid, lang = write_corpus(root)
     return train, valid, lang, root / "mfcc.conf"
+
+
+@pytest.fixture(scope="session")
+def peaky():
+    """`peaky_posteriors.peaky_log_probs`, for decoder and search tests to build posteriors with."""
+    from peaky_posteriors import peaky_log_probs
+
+    return peaky_log_probs

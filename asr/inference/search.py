@@ -78,6 +78,10 @@ class Searcher:
         hyp = dataclasses.replace(hyp, score=path_score, acoustic_score=path_score, words=words)
         return [self._with_confidence(hyp, log_probs)]
 
+    def stream(self) -> "SearchStream":
+        """The same search over an utterance's posteriors arriving a block at a time."""
+        return SearchStream(self)
+
     def _with_confidence(self, hyp: Hypothesis, log_probs: np.ndarray) -> Hypothesis:
         """The hypothesis with each word's confidence (asr.decoding.confidence) from the posteriors; only the best
         of an n-best list gets them (ctm and JSON show the best), so the alignment runs once per utterance."""
@@ -88,6 +92,66 @@ class Searcher:
                                        separators, self.options.blank)
         return dataclasses.replace(hyp, words=[dataclasses.replace(w, confidence=c)
                                                for w, c in zip(hyp.words, confidences)])
+
+
+class SearchStream:
+    """One utterance's search, fed blocks of (T, V) log-posteriors; `finish` gives what the Searcher gives for all
+    the blocks at once. The greedy search feeds its certain rows (one per run of equal best units) to the decoder
+    as each run ends; a partial result leaves out the run still open."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.decoding = searcher.decoder.stream()
+        self.blocks: list[np.ndarray] = []
+        self.frames = 0
+        self.run_starts: list[int] = []  # greedy: the frame where each run of equal best units starts
+        self.open_unit = -1              # greedy: the best unit of the last run, not yet given to the decoder
+
+    def accept(self, log_probs: np.ndarray) -> None:
+        if log_probs.ndim != 2 or log_probs.shape[1] != self.searcher.num_units:
+            self.searcher(log_probs)  # raises the error a whole utterance would
+        self.blocks.append(log_probs)
+        if not self.searcher.greedy:
+            self.decoding.accept(log_probs)
+        elif len(log_probs):
+            best = log_probs.argmax(axis=1)
+            starts = np.flatnonzero(np.diff(best, prepend=self.open_unit))
+            if len(starts):
+                self._close([self.open_unit] * bool(self.run_starts) + best[starts[:-1]].tolist())
+                self.run_starts.extend((self.frames + starts).tolist())
+                self.open_unit = int(best[starts[-1]])
+        self.frames += len(log_probs)
+
+    def _close(self, units: list[int]) -> None:
+        """Feed the decoder one certain row per finished run."""
+        if units:
+            rows = np.full((len(units), self.searcher.num_units), CERTAIN_LOGP)
+            rows[np.arange(len(units)), units] = 0.0
+            self.decoding.accept(rows)
+
+    def best(self) -> Hypothesis:
+        """The partial result so far (without confidences)."""
+        hyp = self.decoding.best()
+        return self._greedy_times(hyp) if self.searcher.greedy else hyp
+
+    def finish(self) -> list[Hypothesis]:
+        """The utterance's hypotheses, best first, as `Searcher.__call__` gives them; ends the stream."""
+        log_probs = np.concatenate(self.blocks) if self.blocks else np.zeros((0, self.searcher.num_units))
+        if not self.searcher.greedy:
+            hyps = self.decoding.finish()
+            return [self.searcher._with_confidence(hyps[0], log_probs), *hyps[1:]] if hyps else hyps
+        self._close([self.open_unit] * bool(self.run_starts))
+        best = log_probs.argmax(axis=1)
+        path_score = float(log_probs[np.arange(len(best)), best].sum())
+        hyp = self._greedy_times(self.decoding.finish()[0])
+        hyp = dataclasses.replace(hyp, score=path_score, acoustic_score=path_score)
+        return [self.searcher._with_confidence(hyp, log_probs)]
+
+    def _greedy_times(self, hyp: Hypothesis) -> Hypothesis:
+        """Word times from runs to frames."""
+        stops = self.run_starts[1:] + [self.frames]
+        words = [WordTiming(w.word, self.run_starts[w.start_frame], stops[w.end_frame - 1]) for w in hyp.words]
+        return dataclasses.replace(hyp, words=words)
 
 
 def check_lang(model_tokens: Sequence[str], tokenizer: Any, lang_dir: str | os.PathLike) -> None:

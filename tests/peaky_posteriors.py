@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
-import pytest
 from scipy.special import log_softmax
 
 
@@ -28,9 +27,3 @@ def peaky_log_probs(units: Sequence[int], num_units: int, *, lead: int = 2, gap:
             logits[t, other] = value
         where.append(t)
     return log_softmax(logits, axis=1), where
-
-
-@pytest.fixture(scope="session")
-def peaky() -> Callable[..., tuple[np.ndarray, list[int]]]:
-    """`peaky_log_probs`, for tests to build posteriors with."""
-    return peaky_log_probs
