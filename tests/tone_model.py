@@ -51,15 +51,16 @@ def tone_bins(tokenizer, units: list[str]) -> dict[int, int]:
 
 
 def build_tone_model_dir(out_dir: Path, kind: str = "char", texts: tuple[str, ...] = ("ab ba cd dc",),
-                         toned: tuple[str, ...] | None = None) -> Path:
-    """Write the model directory; `toned` are the units that get a tone (default: every unit but blank/unk)."""
+                         toned: tuple[str, ...] | None = None, causal: bool = False) -> Path:
+    """Write the model directory; `toned` are the units that get a tone (default: every unit but blank/unk);
+    `causal`: a unidirectional LSTM (the same outputs: the backward direction's weights are zero anyway)."""
     tokenizer = train_tokenizer(kind, list(texts))
     if toned is None:
         toned = tuple(t for t in tokenizer.tokens if t not in ("<blk>", "<unk>"))
     bins = tone_bins(tokenizer, list(toned))
     num_units = len(tokenizer.tokens)
     config = TrainConfig(model="rnn", rnn_type="lstm", hidden_size=num_units, num_layers=1, dropout=0.0,
-                         feature_type="fbank", cmvn="global", norm_vars=True)
+                         feature_type="fbank", cmvn="global", norm_vars=True, causal=causal)
     options = options_dict(make_options("fbank", {"sample_frequency": RATE, "dither": 0.0,
                                                   "num_mel_bins": NUM_MEL_BINS}))
     spec = FeatureSpec(kind="fbank", options=options, source="wav", dim=NUM_MEL_BINS, cmvn="global", norm_vars=True)

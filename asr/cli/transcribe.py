@@ -26,17 +26,24 @@ TRANSCRIBE_RUN_HELP = {**RUN_HELP, "chunk_length_s": "Seconds per chunk of long 
 @click.option("--channel", type=int, default=None,
               help="Channel (0-based) of multichannel files [default: the average of all channels].")
 @click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
+@click.option("--stream", is_flag=True,
+              help="Streaming recognition with a causal model (asr train --causal true): each AUDIO (`-`: stdin, "
+                   "16-bit WAV or raw little-endian samples at the model's rate) is read in blocks and the partial "
+                   "text printed on stderr as it changes; the result as --format says.")
+@click.option("--block-ms", type=click.FloatRange(1.0, 320.0), default=320.0, show_default=True,
+              help="--stream: milliseconds of audio per block.")
 @dataclass_options(DecodeOptions, skip=("blank",), helps=SEARCH_HELP)
 @dataclass_options(InferenceConfig, only=TRANSCRIBE_RUN_FIELDS, helps=TRANSCRIBE_RUN_HELP)
 @click.argument("audio", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def transcribe(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwords_path: str | None,
                config_path: str | None, fmt: str, output_dir: str | None, channel: int | None, progress: bool,
-               audio: tuple[str, ...], **overrides) -> None:
+               stream: bool, block_ms: float, audio: tuple[str, ...], **overrides) -> None:
     """Transcribe AUDIO files (any format soundfile reads, any rate, any channels, any length).
 
     \b
     asr transcribe --model exp/crnn --lm data/local/lm/lm.arpa a.wav b.flac
     asr transcribe --model exp/crnn --format srt --output-dir subs/ talk.wav
+    arecord -f S16_LE -r 16000 | asr transcribe --model exp/causal --stream -
     """
     from tqdm import tqdm
 
@@ -45,13 +52,34 @@ def transcribe(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwor
     from asr.inference.transcribe import Transcriber, format_transcript, write_transcript
 
     options, config = load_decode_config(config_path, overrides)
-    transcriber = Transcriber(model_dir, lm=lm_path, lang_dir=lang_dir,
-                              hotwords=read_hotwords(hotwords_path) if hotwords_path else None, options=options,
-                              config=config, channel=channel, progress=progress)
-    for path in tqdm(audio, desc="transcribing", unit="file", disable=not progress or len(audio) == 1,
+    hotwords = read_hotwords(hotwords_path) if hotwords_path else None
+    if stream:
+        from asr.inference.stream import StreamingTranscriber
+
+        transcriber = StreamingTranscriber(model_dir, lm=lm_path, lang_dir=lang_dir, hotwords=hotwords,
+                                           options=options, config=config)
+    else:
+        if "-" in audio:
+            raise click.UsageError("`-` (stdin) is streamed audio: add --stream (and a causal model)")
+        transcriber = Transcriber(model_dir, lm=lm_path, lang_dir=lang_dir, hotwords=hotwords, options=options,
+                                  config=config, channel=channel, progress=progress)
+    for path in tqdm(audio, desc="transcribing", unit="file", disable=not progress or len(audio) == 1 or stream,
                      dynamic_ncols=True):
-        transcript = transcriber(path)
+        transcript = _stream(transcriber, path, block_ms, channel) if stream else transcriber(path)
         if output_dir is None:
             click.echo(format_transcript(transcript, fmt, several=len(audio) > 1), nl=False)
         else:
             write_transcript(transcript, fmt, output_dir)
+
+
+def _stream(transcriber, path: str, block_ms: float, channel: int | None):
+    """One AUDIO through a streaming transcriber, the partial text on stderr as it changes."""
+    import sys
+
+    from asr.inference.stream import file_blocks, read_pcm_blocks, transcribe_stream
+
+    rate = transcriber.rate
+    blocks = read_pcm_blocks(sys.stdin.buffer, rate, block_ms) if path == "-" else \
+        file_blocks(path, rate, block_ms, channel)
+    return transcribe_stream(transcriber, blocks, path, on_partial=lambda text: click.echo(f"partial: {text}",
+                                                                                         err=True))

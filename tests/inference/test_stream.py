@@ -1,0 +1,113 @@
+"""Streaming recognition: audio in blocks through a causal model gives what offline transcription of the same
+audio gives, whatever the block sizes; what cannot stream is refused with the fix."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from asr.errors import AsrError
+from asr.inference.config import InferenceConfig
+from asr.inference.network import model_posteriors
+from asr.inference.stream import StreamingTranscriber, file_blocks, read_pcm_blocks, transcribe_stream
+from asr.inference.transcribe import Transcriber
+from inference.test_transcribe import random_crnn_dir
+from tone_model import RATE, build_tone_model_dir, spell, synthesize, write_wav
+
+REPO = Path(__file__).resolve().parents[2]
+CPU = InferenceConfig(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def causal_tone_dir(tmp_path_factory) -> Path:
+    return build_tone_model_dir(tmp_path_factory.mktemp("tone") / "exp", causal=True)
+
+
+@pytest.mark.parametrize("subsampling", [2, 4])
+def test_streamed_posteriors_equal_those_of_the_whole_recording(fsdd_dir, tmp_path, subsampling):
+    """Kaldi frames, global CMVN and a causal conv + LSTM network, fed 320 ms, 37 ms or 1-sample-odd blocks of
+    real speech: the same posteriors as the network run once on the recording's features."""
+    model_dir = random_crnn_dir(tmp_path / "exp", fsdd_dir, subsampling, causal=True)
+    speech = np.concatenate([sf.read(f, dtype="float32")[0] for f in sorted(fsdd_dir.glob("*.wav"))[:3]]) * 32768.0
+    transcriber = StreamingTranscriber(model_dir, config=InferenceConfig(device="cpu", greedy=True))
+    whole = model_posteriors(transcriber.model, [transcriber.model.network_input(speech, 8000)])[0]
+    for block in (2560, 296, 1001):
+        stream = transcriber.start()
+        for start in range(0, len(speech), block):
+            stream.accept_waveform(speech[start:start + block])
+        streamed = np.concatenate(stream.search.blocks)
+        assert streamed.shape == whole.shape
+        np.testing.assert_allclose(streamed, whole, atol=1e-5)
+
+
+@pytest.mark.parametrize("greedy", [True, False])
+def test_a_stream_transcribes_as_the_offline_transcriber_does(causal_tone_dir, tmp_path, greedy):
+    text = "ab ba dc cd a"
+    path = write_wav(tmp_path / "tones.wav", synthesize(causal_tone_dir, spell(causal_tone_dir, text)))
+    config = InferenceConfig(device="cpu", greedy=greedy)
+    offline = Transcriber(causal_tone_dir, config=config)(path)
+    partials: list[str] = []
+    streamed = transcribe_stream(StreamingTranscriber(causal_tone_dir, config=config),
+                                 file_blocks(path, RATE, block_ms=100), str(path), on_partial=partials.append)
+    assert offline.text == streamed.text == text
+    assert streamed.words == offline.words and streamed.duration == pytest.approx(offline.duration)
+    assert partials[-1] == text and len(partials) >= 4  # the words appeared as the audio came in
+    assert all(text.startswith(p) for p in partials)
+
+
+def test_what_cannot_stream_is_refused_with_the_fix(causal_tone_dir, tmp_path, fsdd_dir):
+    with pytest.raises(AsrError, match="bidirectional .* --causal true"):
+        StreamingTranscriber(build_tone_model_dir(tmp_path / "bi"), config=CPU)
+    speaker = random_crnn_dir(tmp_path / "spk", fsdd_dir, 2, causal=True)
+    config_yaml = speaker / "config.yaml"
+    config_yaml.write_text(config_yaml.read_text().replace("cmvn: global", "cmvn: speaker"))
+    features_yaml = speaker / "features.yaml"
+    features_yaml.write_text(features_yaml.read_text().replace("cmvn: global", "cmvn: speaker"))
+    with pytest.raises(AsrError, match="per speaker .* --cmvn global"):
+        StreamingTranscriber(speaker, config=CPU)
+
+
+def _wav_bytes(samples: np.ndarray, rate: int, channels: int = 1) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.repeat(samples.astype("<i2"), channels).tobytes())
+    return out.getvalue()
+
+
+def test_stdin_audio_is_read_in_blocks_of_at_most_the_block_length():
+    samples = (np.arange(8000 * 1 + 123) % 2000 - 1000).astype(np.int16)
+    for data, name in ((samples.astype("<i2").tobytes(), "raw"), (_wav_bytes(samples, 8000, 2), "wav")):
+        blocks = list(read_pcm_blocks(io.BytesIO(data), 8000, block_ms=320))
+        assert max(len(b) for b in blocks) == 2560, name  # 320 ms at 8 kHz
+        np.testing.assert_array_equal(np.concatenate(blocks), samples.astype(np.float32))
+    with pytest.raises(AsrError, match="16000 Hz audio, the model takes 8000 Hz; resample"):
+        list(read_pcm_blocks(io.BytesIO(_wav_bytes(samples, 16000)), 8000))
+    with pytest.raises(AsrError, match="stdin: the audio stops in the middle of a sample"):
+        list(read_pcm_blocks(io.BytesIO(samples.astype("<i2").tobytes() + b"\x01"), 8000))
+
+
+def test_asr_transcribe_streams_stdin(causal_tone_dir, tmp_path):
+    """`asr transcribe --stream -`: WAV on stdin, partial text on stderr, the final line on stdout; audio that
+    stops mid-sample is a one-line error and a non-zero exit."""
+    text = "ab cd"
+    audio = synthesize(causal_tone_dir, spell(causal_tone_dir, text))
+    command = [sys.executable, "-m", "asr", "transcribe", "--model", str(causal_tone_dir), "--device", "cpu",
+               "--stream", "--block-ms", "100", "-"]
+    done = subprocess.run(command, input=_wav_bytes(np.round(audio), RATE), capture_output=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode().strip() == text
+    assert "partial: ab\n" in done.stderr.decode()
+    broken = subprocess.run(command, input=np.round(audio).astype("<i2").tobytes()[:-1], capture_output=True,
+                            cwd=REPO)
+    assert broken.returncode != 0 and broken.stdout == b""
+    assert "the audio stops in the middle of a sample" in broken.stderr.decode().strip().splitlines()[-1]
