@@ -1,4 +1,5 @@
-"""`asr plot curves`: a model directory's training curves from its log.jsonl (losses, validation error rates).
+"""`asr plot curves`: a model directory's training curves from its log.jsonl (losses, validation error rates);
+`asr plot reliability`: a reliability diagram of word confidences (asr.decoding.confidence.Calibration).
 
 It reads a model directory and trains nothing, so it lives outside asr.training, which only `asr train` imports."""
 
@@ -60,6 +61,38 @@ def plot_curves(model_dir: str | os.PathLike, path: str | os.PathLike, title: st
             rates.legend()
         figure.suptitle(title or f"{Path(model_dir).name}: {len(records)} epochs, "
                                  f"{records[-1].get('elapsed_s', 0.0):.0f} s")
+        suffix = os.path.splitext(os.fspath(path))[1].lstrip(".") or "png"
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, dpi=110, format=suffix)
+    finally:
+        plt.close(figure)
+
+
+def plot_reliability(calibration, path: str | os.PathLike, title: str | None = None) -> None:
+    """Fraction of correct words against mean confidence per confidence bin (the diagonal: perfect calibration),
+    with the number of words per bin below it."""
+    from asr.errors import import_extra
+
+    import_extra("matplotlib", "plot", "plotting a reliability diagram").use("Agg")
+    import matplotlib.pyplot as plt
+
+    filled = [(mean, fraction, count, low, high) for (low, high, count, fraction), mean in
+              zip(calibration.bins, calibration.mean_confidence) if count]
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(5, 6), sharex=True, constrained_layout=True,
+                                         gridspec_kw={"height_ratios": [3, 1]})
+    try:
+        top.plot([0, 1], [0, 1], color="grey", linestyle="--", label="calibrated")
+        top.plot([f[0] for f in filled], [f[1] for f in filled], marker="o", label="words")
+        top.set_ylabel("fraction correct")
+        top.set_ylim(0, 1)
+        top.legend(loc="upper left")
+        bottom.bar([(f[3] + f[4]) / 2 for f in filled], [f[2] for f in filled],
+                   width=[0.9 * (f[4] - f[3]) for f in filled])
+        bottom.set_xlabel("confidence")
+        bottom.set_ylabel("words")
+        bottom.set_xlim(0, 1)
+        figure.suptitle(title or f"NCE {calibration.nce:.3f}, {calibration.words} words, "
+                                 f"{100.0 * calibration.correct / max(calibration.words, 1):.1f}% correct")
         suffix = os.path.splitext(os.fspath(path))[1].lstrip(".") or "png"
         with atomic_path(path) as tmp:
             figure.savefig(tmp, dpi=110, format=suffix)

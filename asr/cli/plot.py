@@ -62,3 +62,22 @@ def curves(model_dir: Path, out: Path | None) -> None:
     out = out or model_dir / "curves.png"
     plot_curves(model_dir, out)
     click.echo(f"asr plot curves: {model_dir / 'log.jsonl'} -> {out}")
+
+
+@plot.command("reliability")
+@click.argument("ref", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("ctm", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Image file.")
+def reliability(ref: Path, ctm: Path, out: Path) -> None:
+    """Plot how the word confidences of CTM (sixth column, as asr decode writes it) predict the words REF (a Kaldi
+    text file) confirms: fraction correct against confidence.
+
+    \b
+    asr plot reliability data/dev/text exp/crnn/decode_dev/ctm -o reliability.png"""
+    from asr.decoding.confidence import ctm_calibration
+    from asr.kaldi_io import read_kaldi_map
+    from asr.plot import plot_reliability
+
+    _, calibration = ctm_calibration(read_kaldi_map(ref, is_text=True), ctm)
+    plot_reliability(calibration, out)
+    click.echo(f"asr plot reliability: {calibration.words} words of {ctm}, NCE {calibration.nce:.4f} -> {out}")

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Sequence
+import os
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -118,3 +119,34 @@ def calibration(confidences: Sequence[float], correct: Sequence[bool], num_bins:
         bins.append((float(edges[b]), float(edges[b + 1]), count, float(ok[members].mean()) if count else math.nan))
         means.append(float(conf[members].mean()) if count else math.nan)
     return Calibration(n, c, nce, bins, means)
+
+
+def score_calibration(report, confidences: Mapping[str, Sequence[float]], num_bins: int = 10) -> Calibration:
+    """Calibration of hypothesis words scored in `report` (asr.scoring.ScoreReport), given each utterance's word
+    confidences in hypothesis order; an utterance whose scored words do not match its confidences is left out."""
+    from asr.scoring import hyp_word_correct
+
+    values, correct = [], []
+    for utterance in report.utterances:
+        labels = hyp_word_correct(utterance.alignment)
+        conf = confidences.get(utterance.utt, [])
+        if len(labels) == len(conf):
+            values += list(conf)
+            correct += labels
+    return calibration(values, correct, num_bins)
+
+
+def ctm_calibration(refs: Mapping[str, str], ctm_path: str | os.PathLike, utt2spk: Mapping[str, str] | None = None):
+    """(ScoreReport, Calibration) of a ctm with confidences (its words, in time order, are each name's hypothesis)
+    against reference texts: what `asr score --confidence` and `asr plot reliability` show."""
+    from asr.errors import AsrError
+    from asr.kaldi_io.ctm import read_ctm
+    from asr.scoring import score_texts
+
+    ctm = read_ctm(ctm_path)
+    bare = next((name for name, words in ctm.items() for _, _, c in words if c is None), None)
+    if bare is not None:
+        raise AsrError(f"{ctm_path}: the words of {bare} have no confidence (sixth column); give a ctm from asr decode "
+                       f"or asr transcribe --format ctm")
+    report = score_texts(refs, {name: [w for _, w, _ in words] for name, words in ctm.items()}, utt2spk=utt2spk)
+    return report, score_calibration(report, {name: [c for _, _, c in words] for name, words in ctm.items()})

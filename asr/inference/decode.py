@@ -366,17 +366,11 @@ def _decode_here(model_dir: str | os.PathLike, data_dir: Any, *, lm: Any,
 
 def confidence_calibration(result: DecodeResult) -> Any:
     """How the best hypotheses' word confidences predict which words the scoring found correct."""
-    from asr.decoding.confidence import calibration
-    from asr.scoring import hyp_word_correct
+    from asr.decoding.confidence import score_calibration
 
-    confidences, correct = [], []
-    for utterance in result.report.utterances:
-        words = result.hypotheses[utterance.utt][0].words if utterance.utt in result.hypotheses else []
-        labels = hyp_word_correct(utterance.alignment)
-        if len(labels) == len(words):  # the scored text is the words' (always, unless a word holds a space)
-            confidences += [w.confidence if w.confidence is not None else 1.0 for w in words]
-            correct += labels
-    return calibration(confidences, correct)
+    return score_calibration(result.report, {
+        utt: [w.confidence if w.confidence is not None else 1.0 for w in hyps[0].words]
+        for utt, hyps in result.hypotheses.items()})
 
 
 def format_ctm_lines(utt: str, hyp: Hypothesis, frame_shift_s: float, offset_s: float = 0.0) -> list[str]:
