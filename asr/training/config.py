@@ -66,6 +66,8 @@ class TrainConfig(ModelConfig):
     max_batch_size: int = 64        # cap on utterances per (global) batch
 
     # --- bookkeeping ---
+    init_model: Optional[str] = None  # a model directory whose weights start training (fine-tuning: the same
+    #                                   network options and units); None: random initialisation from `seed`
     checkpoint_every: int = 0       # also checkpoint every N optimizer steps (0: only at epoch ends)
     keep_step_checkpoints: int = 2  # step checkpoints kept (epoch checkpoints are all kept for averaging)
     seed: int = 0

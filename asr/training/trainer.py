@@ -360,6 +360,28 @@ class Trainer:
         return SummaryWriter(str(self.out_dir / "tensorboard"))
 
 
+def load_initial_weights(model: nn.Module, model_dir: str | Path, tokenizer) -> None:
+    """Start from another model directory's weights (fine-tuning): its units and network shapes must be these."""
+    from asr.modeldir import MODEL_FILE, load_state_dict
+    from asr.units import load_tokenizer
+
+    model_dir = Path(model_dir)
+    if not (model_dir / MODEL_FILE).is_file():
+        raise AsrError(f"init_model={model_dir}: no {MODEL_FILE} there; give a model directory from asr train")
+    theirs = load_tokenizer(model_dir / "lang").tokens
+    if list(theirs) != list(tokenizer.tokens):
+        raise AsrError(f"init_model={model_dir}: its units ({len(theirs)}, lang/tokens.txt) are not those of --lang "
+                       f"({len(tokenizer.tokens)}); fine-tune with the lang dir the model was trained with")
+    state = load_state_dict(model_dir / MODEL_FILE)
+    ours = model.state_dict()
+    differing = sorted(set(ours) ^ set(state)) or sorted(k for k in ours if ours[k].shape != state[k].shape)
+    if differing:
+        raise AsrError(f"init_model={model_dir}: its network differs from this config's (first difference: "
+                       f"{differing[0]}); give the network options of {model_dir / 'config.yaml'}")
+    model.load_state_dict(state)
+    logger.info("initial weights from %s", model_dir / MODEL_FILE)
+
+
 def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Path | None, lang_dir: str | Path,
                  out_dir: str | Path, *, resume: bool = False, progress: bool = True) -> Trainer:
     """`asr train`: read data and units, build the model, write the model directory, train (or resume).
@@ -405,6 +427,8 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
             normalize(valid_set.utterances, valid_stats, config.norm_vars, config.cmvn, valid_set.data_dir.utt2spk)
         torch.manual_seed(config.seed)
         model = build_model(config, spec.dim, len(tokenizer.tokens))
+        if config.init_model is not None and checkpoint is None:
+            load_initial_weights(model, config.init_model, tokenizer)
         if context.is_main:
             write_model_dir(out_dir, config, spec, stats if config.cmvn == "global" else None, tokenizer)
             print(f"{config.model}: {count_parameters(model):,} parameters, input {spec.dim}-dim {spec.kind} "

@@ -60,6 +60,24 @@ def test_an_existing_run_needs_resume_and_resume_keeps_the_options(corpus, tmp_p
     assert [r["epoch"] for r in _log(out)] == [1, 2]
 
 
+def test_init_model_fine_tunes_from_another_model_directory(corpus, tmp_path, capsys):
+    """--init-model starts from a trained model's weights: its first epoch starts far below a random start's
+    loss; other units or another network are refused with the fix."""
+    base = tmp_path / "base"
+    main(["train", *corpus, *TINY, "--epochs", "4", "--out", str(base)])
+    tuned = tmp_path / "tuned"
+    main(["train", *corpus, *TINY, "--epochs", "1", "--lr", "1e-6", "--warmup-steps", "0", "--init-model", str(base),
+          "--out", str(tuned)])
+    assert _log(tuned)[0]["valid_loss"] == pytest.approx(_log(base)[-1]["valid_loss"], rel=0.05)
+    assert yaml.safe_load((tuned / "config.yaml").read_text())["init_model"] == str(base)
+    with pytest.raises(SystemExit):
+        main(["train", *corpus, *TINY, "--hidden-size", "8", "--init-model", str(base), "--out", str(tmp_path / "x")])
+    assert "its network differs from this config's" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", *corpus, *TINY, "--init-model", str(tmp_path), "--out", str(tmp_path / "y")])
+    assert "no model.pt there" in capsys.readouterr().err
+
+
 def test_average_command_writes_the_mean_of_the_last_epochs(corpus, tmp_path):
     out = tmp_path / "exp"
     main(["train", *corpus, *TINY, "--epochs", "3", "--out", str(out)])
