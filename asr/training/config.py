@@ -64,6 +64,14 @@ class TrainConfig(ModelConfig):
     epochs: int = 20
     max_frames: int = 20000         # cap on padded input frames per (global) batch
     max_batch_size: int = 64        # cap on utterances per (global) batch
+    max_steps: int = 0              # stop after this many optimizer steps (0: train all `epochs`)
+
+    # --- data loading ---
+    stream_data: Literal["auto", "never", "always"] = "auto"  # read features from feats.scp as batches need them
+    #                                 instead of holding them all; auto: when they would take over memory_budget_gb
+    memory_budget_gb: float = 4.0   # auto: training features (float32) above this are streamed
+    num_workers: int = 0            # processes that read, perturb and augment batches ahead of the step (torch
+    #                                 DataLoader workers; 0: the training process itself)
 
     # --- bookkeeping ---
     init_model: Optional[str] = None  # a model directory whose weights start training (fine-tuning: the same
@@ -83,6 +91,11 @@ class TrainConfig(ModelConfig):
         super().__post_init__()
         if self.time_warp < 0:
             raise AsrError(f"time_warp={self.time_warp}: must be 0 (off) or a number of frames")
+        for name in ("max_steps", "num_workers"):
+            if getattr(self, name) < 0:
+                raise AsrError(f"{name}={getattr(self, name)}: must be 0 or more")
+        if self.memory_budget_gb <= 0:
+            raise AsrError(f"memory_budget_gb={self.memory_budget_gb}: must be positive, e.g. 4")
         for name in ("epochs", "max_frames", "max_batch_size", "num_threads"):
             if getattr(self, name) < 1:
                 raise AsrError(f"{name}={getattr(self, name)}: must be at least 1")
@@ -108,4 +121,5 @@ class TrainConfig(ModelConfig):
 
 
 # Keys that may change between a run and its --resume without changing the result's meaning.
-RESUMABLE_CHANGES = frozenset({"epochs", "device", "num_threads", "checkpoint_every", "keep_step_checkpoints"})
+RESUMABLE_CHANGES = frozenset({"epochs", "device", "num_threads", "checkpoint_every", "keep_step_checkpoints",
+                               "max_steps", "stream_data", "memory_budget_gb", "num_workers"})

@@ -1,9 +1,14 @@
-"""Training data: utterances (normalised features + unit ids) in memory (batching: `asr.batching`).
+"""Training data: utterances (normalised features + unit ids), in memory or streamed (batching: `asr.batching`).
 
 Features come from the data directory's `feats.scp` (precomputed by `asr features`) or are computed from
 `wav.scp` with the feature options recorded in the model directory, so that `transcribe` computes exactly
 the same thing. Batch order is a pure function of (seed, epoch), which is what lets `--resume` continue
 mid-epoch with the same data order.
+
+A corpus whose features would not fit in memory is streamed: only each utterance's length, units and `feats.scp`
+location are held, its features are read (by ark offset) and normalised when its batch is made, and CMVN
+statistics come from one pass over the features that keeps nothing. Both ways share `DataSet.features`, so
+batching and normalisation are one code path.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -54,9 +59,23 @@ class TrainingExample:
     """One training utterance as the trainer holds it: features and the unit ids CTC learns to emit."""
 
     key: str
-    feats: np.ndarray              # (T, F) float32, CMVN applied once stats are known
+    feats: np.ndarray | None       # (T, F) float32, CMVN applied once stats are known; None: streamed
     targets: np.ndarray            # int64 unit ids, never 0 (blank)
     text: str
+    num_frames: int = -1           # T (-1: len(feats))
+
+    def __post_init__(self) -> None:
+        if self.num_frames < 0:
+            self.num_frames = len(self.feats)
+
+
+@dataclass
+class Normalization:
+    """How a set's raw features are normalised (asr.features.cmvn.normalize_features)."""
+
+    stats: CmvnStats
+    norm_vars: bool
+    cmvn: str
 
 
 @dataclass
@@ -65,10 +84,37 @@ class DataSet:
     utterances: list[TrainingExample]
     data_dir: Any = None           # asr.datadir.DataDir, kept for on-the-fly (speed-perturbed) features
     skipped: dict[str, int] = field(default_factory=dict)
+    streamed: bool = False         # features read from feats.scp when a batch needs them
+    normalization: Normalization | None = None  # streamed: applied on reading (in memory: already applied)
 
     @property
     def lengths(self) -> list[int]:
-        return [len(u.feats) for u in self.utterances]
+        return [u.num_frames for u in self.utterances]
+
+    def features(self, u: TrainingExample) -> np.ndarray:
+        """An utterance's normalised features."""
+        if u.feats is not None:
+            return u.feats
+        feats = self.raw_features(u)
+        if self.normalization is None:
+            return feats
+        n = self.normalization
+        return normalize_features(feats, stats_of(n.stats, u.key, self.data_dir.utt2spk), n.norm_vars, n.cmvn)
+
+    def raw_features(self, u: TrainingExample) -> np.ndarray:
+        """A streamed utterance's features as feats.scp holds them, checked against what the set expects."""
+        from asr.kaldi_io import read_matrix
+
+        feats = np.asarray(read_matrix(self.data_dir.feats_scp[u.key]), dtype=np.float32)
+        if feats.shape[0] != u.num_frames:
+            raise AsrError(f"{self.name}/feats.scp: utterance {u.key} has {feats.shape[0]} frames, utt2num_frames "
+                           f"says {u.num_frames}; recompute the features (asr features) to make them agree")
+        return feats
+
+    def all_raw_features(self) -> Iterator[np.ndarray]:
+        """Every utterance's features before normalisation, one at a time (streamed: read, never kept)."""
+        for u in self.utterances:
+            yield u.feats if u.feats is not None else self.raw_features(u)
 
 
 _FEATS_CONF_HEADER = re.compile(r"^#\s*asr features (?P<kind>\w+) \((?P<flavor>\w+) flavor\)")
@@ -134,10 +180,11 @@ def compute_utterance_features(datadir, key: str, spec: FeatureSpec, speed: floa
 
 
 def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subsampling: int = 1,
-                 progress: bool = True, keep_too_short: bool = False) -> DataSet:
+                 progress: bool = True, keep_too_short: bool = False, streamed: bool = False) -> DataSet:
     """Read every utterance with both features and text; skip (and count) those CTC cannot learn from:
     no text, no units after encoding, or (unless `keep_too_short`, as for scoring, where they count as errors)
-    fewer output frames than the targets need."""
+    fewer output frames than the targets need. `streamed`: keep only lengths (utt2num_frames, else read once)
+    and units; the features stay in feats.scp's arks."""
     from tqdm import tqdm
 
     from asr.datadir import read_data_dir
@@ -145,6 +192,9 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
     datadir = read_data_dir(data_dir)
     if not datadir.text:
         raise AsrError(f"{Path(data_dir) / 'text'}: missing or empty; training needs transcripts")
+    if streamed and spec.source != "feats":
+        raise AsrError(f"{data_dir}: streamed training data is read from feats.scp; run `asr features` on it "
+                       f"(features from wav.scp are computed into memory)")
     skipped = {"no_text": 0, "no_units": 0, "too_short": 0}
     keys = sorted(datadir.feats_scp if spec.source == "feats" else datadir.segments or datadir.wav_scp)
 
@@ -156,6 +206,7 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
         return compute_utterance_features(datadir, key, spec)
 
     utterances: list[TrainingExample] = []
+    checked = False
     for key in tqdm(keys, desc=f"reading {data_dir}", unit="utt", disable=not progress,
                     leave=False):
         text = datadir.text.get(key)
@@ -166,45 +217,65 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
         if targets.size == 0:
             skipped["no_units"] += 1
             continue
-        feats = load(key)
-        if feats.ndim != 2 or feats.shape[1] != spec.dim:
+        feats = None if streamed and checked and key in datadir.utt2num_frames else load(key)
+        if feats is not None and (feats.ndim != 2 or feats.shape[1] != spec.dim):
             raise AsrError(f"{data_dir}: utterance {key} has features of shape {feats.shape}, but the "
                            f"{spec.kind} options give {spec.dim} dims; pass the --feature-config the features "
                            f"were computed with, or recompute them")
+        checked = True
+        num_frames = len(feats) if feats is not None else datadir.utt2num_frames[key]
         repeats = int(np.sum(targets[1:] == targets[:-1]))
-        if -(-len(feats) // subsampling) < len(targets) + repeats and not keep_too_short:
+        if -(-num_frames // subsampling) < len(targets) + repeats and not keep_too_short:
             skipped["too_short"] += 1
             continue
-        utterances.append(TrainingExample(key, feats, targets, text))
+        utterances.append(TrainingExample(key, None if streamed else feats, targets, text, num_frames))
     if not utterances:
         raise AsrError(f"{data_dir}: no usable utterance (skipped: {skipped}); check text and features")
     if any(skipped.values()):
         logger.warning("%s: skipped %s", data_dir, ", ".join(f"{n} {k}" for k, n in skipped.items() if n))
-    logger.info("%s: %d utterances, %d frames", data_dir, len(utterances), sum(len(u.feats) for u in utterances))
-    return DataSet(str(data_dir), utterances, datadir, skipped)
+    logger.info("%s: %d utterances, %d frames%s", data_dir, len(utterances), sum(u.num_frames for u in utterances),
+                " (streamed from feats.scp)" if streamed else "")
+    return DataSet(str(data_dir), utterances, datadir, skipped, streamed)
 
 
-def global_cmvn_stats(utterances: Sequence[TrainingExample]) -> np.ndarray:
+def feature_bytes(data_dir: str | os.PathLike, dim: int) -> float:
+    """Estimated bytes of a data dir's features as float32 in memory: from utt2num_frames, else from the size of
+    the arks feats.scp points into (compressed arks hold a quarter of that), else 0 (no feats.scp)."""
+    from asr.datadir import read_data_dir
+
+    datadir = read_data_dir(data_dir)
+    if datadir.utt2num_frames:
+        return 4.0 * dim * sum(datadir.utt2num_frames.values())
+    arks = {spec.rsplit(":", 1)[0] for spec in datadir.feats_scp.values()}
+    return float(sum(os.path.getsize(ark) for ark in arks if os.path.isfile(ark)))
+
+
+def global_cmvn_stats(dataset: DataSet) -> np.ndarray:
     """Global Kaldi-format CMVN stats (2, dim+1) over all utterances: what transcription normalises with."""
     from asr.features.cmvn import accumulate_cmvn_stats
 
-    return accumulate_cmvn_stats(u.feats for u in utterances)
+    return accumulate_cmvn_stats(dataset.all_raw_features())
 
 
-def normalize(utterances: Sequence[TrainingExample], stats: CmvnStats, norm_vars: bool, cmvn: str = "global",
-              utt2spk: Mapping[str, str] | None = None) -> None:
-    """Apply CMVN in place (see normalize_features); per-speaker `stats` are looked up through utt2spk."""
-    for u in utterances:
-        u.feats = normalize_features(u.feats, stats_of(stats, u.key, utt2spk or {}), norm_vars, cmvn)
+def normalize(dataset: DataSet, stats: CmvnStats, norm_vars: bool, cmvn: str = "global") -> None:
+    """Apply CMVN (see normalize_features; per-speaker `stats` through utt2spk): in place in memory, or on
+    reading for a streamed set."""
+    if dataset.streamed:
+        dataset.normalization = Normalization(stats, norm_vars, cmvn)
+        return
+    utt2spk = dataset.data_dir.utt2spk if dataset.data_dir is not None else {}
+    for u in dataset.utterances:
+        u.feats = normalize_features(u.feats, stats_of(stats, u.key, utt2spk), norm_vars, cmvn)
 
 
-def cmvn_stats_of(utterances: Sequence[TrainingExample], cmvn: str, utt2spk: Mapping[str, str]) -> CmvnStats:
+def cmvn_stats_of(dataset: DataSet, cmvn: str) -> CmvnStats:
     """The stats `cmvn` normalises a set with: global over all of it, per speaker, or none (utterance: each
-    utterance's own, computed when applied)."""
+    utterance's own, computed when applied). One pass over the features, none kept."""
     if cmvn == "global":
-        return global_cmvn_stats(utterances)
+        return global_cmvn_stats(dataset)
     if cmvn == "speaker":
         from asr.features.cmvn import compute_cmvn_stats, speaker_cmvn_stats
 
-        return speaker_cmvn_stats(((u.key, compute_cmvn_stats(u.feats)) for u in utterances), utt2spk)
+        return speaker_cmvn_stats(((u.key, compute_cmvn_stats(f)) for u, f in
+                                   zip(dataset.utterances, dataset.all_raw_features())), dataset.data_dir.utt2spk)
     return None

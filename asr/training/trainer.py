@@ -18,10 +18,11 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
+import torch.utils.data
 from torch import nn
 
 from asr.config import config_to_dict
@@ -36,7 +37,8 @@ from asr.training.augment import WaveAugment
 from asr.training.config import TrainConfig
 from asr.batching import collate, make_batches
 from asr.features.cmvn import CmvnStats, normalize_features, stats_of
-from asr.training.dataset import DataSet, compute_utterance_features, normalize
+from asr.training.dataset import (DataSet, cmvn_stats_of, compute_utterance_features, feature_bytes, load_dataset,
+                                  normalize, resolve_feature_spec)
 from asr.training.distributed import DistContext, all_reduce_sum, barrier, gather_tensors
 
 logger = logging.getLogger(__name__)
@@ -178,7 +180,7 @@ class Trainer:
         utts = [self.train_set.utterances[i] for i in indices]
         factors, vtlp, augment = self.config.speed_perturb, self.config.vtlp, self.wave_augment
         if not factors and not vtlp and augment is None:
-            return [u.feats for u in utts]
+            return [self.train_set.features(u) for u in utts]
         rng = np.random.default_rng([self.config.seed, epoch, batch_index, 1])
         feats = []
         for u in utts:
@@ -186,7 +188,7 @@ class Trainer:
             warp = round(float(rng.uniform(1.0 - vtlp, 1.0 + vtlp)) / VTLP_STEP) * VTLP_STEP if vtlp else 1.0
             wave_augment = augment.draw(rng) if augment is not None else None
             if factor == 1.0 and warp == 1.0 and wave_augment is None:
-                feats.append(u.feats)
+                feats.append(self.train_set.features(u))
                 continue
             perturbed = compute_utterance_features(self.train_set.data_dir, u.key, self.feature_spec, factor, warp,
                                                    wave_augment)
@@ -194,9 +196,10 @@ class Trainer:
             feats.append(normalize_features(perturbed, stats, self.config.norm_vars, self.config.cmvn))
         return feats
 
-    def train_step(self, global_batch: list[int], epoch: int, batch_index: int) -> tuple[float, int, int]:
-        """One optimizer step on this process's share of `global_batch`; returns the summed loss, the tokens and
-        the input frames of the whole global batch."""
+    def prepare_batch(self, global_batch: list[int], epoch: int, batch_index: int) -> tuple:
+        """This process's share of `global_batch`, ready for the step: padded (SpecAugmented) features, lengths,
+        targets, target lengths, and the tokens of the whole global batch. A pure function of its arguments, so
+        loader workers can make batches ahead of the step."""
         mine = global_batch[self.context.rank::self.context.world_size]
         global_tokens = sum(len(self.train_set.utterances[i].targets) for i in global_batch)
         feats, lengths, targets, target_lengths = collate(
@@ -205,6 +208,12 @@ class Trainer:
             generator = torch.Generator().manual_seed(
                 _seed_for(self.config.seed, epoch, batch_index, self.context.rank))
             feats = self.spec_augment(feats, lengths, generator)
+        return feats, lengths, targets, target_lengths, global_tokens
+
+    def train_step(self, batch: tuple) -> tuple[float, int, int]:
+        """One optimizer step on a prepared batch; returns the summed loss, the tokens and the input frames of the
+        whole global batch."""
+        feats, lengths, targets, target_lengths, global_tokens = batch
         feats = feats.to(self.device)
         targets, target_lengths = targets.to(self.device), target_lengths.to(self.device)
         log_probs, out_lengths, inter = self.network(feats, lengths.to(self.device), intermediate=True)
@@ -281,11 +290,14 @@ class Trainer:
             start = time.perf_counter()
             frames_this_run = 0
             lr = self.optimizer.param_groups[0]["lr"]
+            loader = self._loader(batches, epoch, state.batches_done)
             while state.batches_done < len(batches):
+                if config.max_steps and state.global_step >= config.max_steps:
+                    break
                 lr = learning_rate(config, state.global_step, epoch + state.batches_done / len(batches))
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
-                loss, tokens, frames = self.train_step(batches[state.batches_done], epoch, state.batches_done)
+                loss, tokens, frames = self.train_step(next(loader))
                 state.batches_done += 1
                 state.global_step += 1
                 state.epoch_loss_sum += loss
@@ -307,6 +319,14 @@ class Trainer:
                     if self.context.is_main:
                         prune_step_checkpoints(self.out_dir, config.keep_step_checkpoints)
             bar.close()
+            if state.batches_done < len(batches):  # max_steps reached inside the epoch: stop resumably
+                state.elapsed_s += time.perf_counter() - start
+                self.save(step_checkpoint_path(self.out_dir, state.global_step))
+                if self.context.is_main:
+                    self.save_weights()
+                logger.info("max_steps=%d reached in epoch %d; weights in %s", config.max_steps, epoch + 1,
+                            self.out_dir / MODEL_NAME)
+                break
             train_time = time.perf_counter() - start
             state.elapsed_s += train_time
             record: dict[str, Any] = {
@@ -330,6 +350,18 @@ class Trainer:
         if writer is not None:
             writer.close()
         return state
+
+    def _loader(self, batches: list[list[int]], epoch: int, first: int) -> Iterator[tuple]:
+        """The prepared batches from `first` on: made here, or by `num_workers` DataLoader processes ahead of the
+        step (in order, so the result does not depend on the number of workers)."""
+        if self.config.num_workers == 0:
+            return (self.prepare_batch(batches[i], epoch, i) for i in range(first, len(batches)))
+        from torch.utils.data import DataLoader
+
+        # its own generator: the loader's worker seeds must not draw from the global RNG that dropout uses
+        return iter(DataLoader(_PreparedBatches(self, batches, epoch, first), batch_size=None,
+                               num_workers=self.config.num_workers, prefetch_factor=2,
+                               generator=torch.Generator().manual_seed(self.config.seed)))
 
     def save_weights(self, path: Path | None = None) -> None:
         """model.pt: the bare state_dict, what `load_model_dir` reads."""
@@ -360,6 +392,20 @@ class Trainer:
         return SummaryWriter(str(self.out_dir / "tensorboard"))
 
 
+class _PreparedBatches(torch.utils.data.Dataset):
+    """An epoch's batches from `first` on, prepared by the trainer (in a DataLoader worker)."""
+
+    def __init__(self, trainer: Trainer, batches: list[list[int]], epoch: int, first: int) -> None:
+        self.trainer, self.batches, self.epoch, self.first = trainer, batches, epoch, first
+
+    def __len__(self) -> int:
+        return len(self.batches) - self.first
+
+    def __getitem__(self, position: int) -> tuple:
+        index = self.first + position
+        return self.trainer.prepare_batch(self.batches[index], self.epoch, index)
+
+
 def load_initial_weights(model: nn.Module, model_dir: str | Path, tokenizer) -> None:
     """Start from another model directory's weights (fine-tuning): its units and network shapes must be these."""
     from asr.modeldir import MODEL_FILE, load_state_dict
@@ -382,6 +428,22 @@ def load_initial_weights(model: nn.Module, model_dir: str | Path, tokenizer) -> 
     logger.info("initial weights from %s", model_dir / MODEL_FILE)
 
 
+def stream_training_data(config: TrainConfig, train_dir: str | Path, spec) -> bool:
+    """Whether to stream the training features: `stream_data`, or (auto) when they come from feats.scp and would
+    take more than `memory_budget_gb` in memory."""
+
+    if config.stream_data != "auto":
+        return config.stream_data == "always"
+    if spec.source != "feats":
+        return False
+    size = feature_bytes(train_dir, spec.dim)
+    if size > config.memory_budget_gb * 1e9:
+        logger.info("%s: features of about %.1f GB, over memory_budget_gb=%g: streamed from feats.scp", train_dir,
+                    size / 1e9, config.memory_budget_gb)
+        return True
+    return False
+
+
 def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Path | None, lang_dir: str | Path,
                  out_dir: str | Path, *, resume: bool = False, progress: bool = True) -> Trainer:
     """`asr train`: read data and units, build the model, write the model directory, train (or resume).
@@ -389,7 +451,6 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
     from asr.models import build_model
     from asr.training.checkpoint import latest_checkpoint
     from asr.training.config import RESUMABLE_CHANGES
-    from asr.training.dataset import cmvn_stats_of, load_dataset, resolve_feature_spec
     from asr.training.distributed import init_distributed, shutdown
     from asr.modeldir import read_model_config, write_model_dir
     from asr.units import load_tokenizer
@@ -416,15 +477,15 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
         spec = resolve_feature_spec(config, train_dir)
         subsampling = config.subsampling if config.model == "crnn" else 1
         show = progress and context.is_main
-        train_set = load_dataset(train_dir, tokenizer, spec, subsampling, show)
+        train_set = load_dataset(train_dir, tokenizer, spec, subsampling, show,
+                                 streamed=stream_training_data(config, train_dir, spec))
         valid_set = load_dataset(valid_dir, tokenizer, spec, subsampling, show, keep_too_short=True) \
             if valid_dir is not None and context.is_main else None
-        stats = cmvn_stats_of(train_set.utterances, config.cmvn, train_set.data_dir.utt2spk)
-        normalize(train_set.utterances, stats, config.norm_vars, config.cmvn, train_set.data_dir.utt2spk)
+        stats = cmvn_stats_of(train_set, config.cmvn)
+        normalize(train_set, stats, config.norm_vars, config.cmvn)
         if valid_set is not None:  # its own speakers' stats, as decoding does
-            valid_stats = cmvn_stats_of(valid_set.utterances, config.cmvn, valid_set.data_dir.utt2spk) \
-                if config.cmvn == "speaker" else stats
-            normalize(valid_set.utterances, valid_stats, config.norm_vars, config.cmvn, valid_set.data_dir.utt2spk)
+            valid_stats = cmvn_stats_of(valid_set, config.cmvn) if config.cmvn == "speaker" else stats
+            normalize(valid_set, valid_stats, config.norm_vars, config.cmvn)
         torch.manual_seed(config.seed)
         model = build_model(config, spec.dim, len(tokenizer.tokens))
         if config.init_model is not None and checkpoint is None:

@@ -59,8 +59,8 @@ def test_speed_perturbation_changes_length_reproducibly(wav_corpus):
     plain = compute_utterance_features(dataset.data_dir, "s-u3", spec)
     faster = compute_utterance_features(dataset.data_dir, "s-u3", spec, speed=1.25)
     assert abs(len(faster) - len(plain) / 1.25) <= 2
-    stats = global_cmvn_stats(dataset.utterances)
-    normalize(dataset.utterances, stats, True)
+    stats = global_cmvn_stats(dataset)
+    normalize(dataset, stats, True)
     config = TrainConfig(model="rnn", hidden_size=4, num_layers=1, speed_perturb=(0.8, 1.25), feature_type="fbank")
     trainer = Trainer(config, build_model(config, 10, len(tokenizer.tokens)), dataset, None, data.parent / "exp",
                       feature_spec=spec, cmvn_stats=stats, progress=False)
@@ -75,8 +75,8 @@ def test_vtlp_warps_each_utterance_reproducibly_within_its_range(wav_corpus):
     data, _, tokenizer = wav_corpus
     spec = _spec(wav_corpus, vtlp=0.1)
     dataset = load_dataset(data, tokenizer, spec, progress=False)
-    stats = global_cmvn_stats(dataset.utterances)
-    normalize(dataset.utterances, stats, True)
+    stats = global_cmvn_stats(dataset)
+    normalize(dataset, stats, True)
     config = TrainConfig(model="rnn", hidden_size=4, num_layers=1, vtlp=0.1, feature_type="fbank", seed=5)
     trainer = Trainer(config, build_model(config, 10, len(tokenizer.tokens)), dataset, None, data.parent / "exp",
                       feature_spec=spec, cmvn_stats=stats, progress=False)
@@ -99,7 +99,7 @@ def test_utterance_cmvn_normalizes_each_utterance_by_itself(wav_corpus):
     spec = _spec(wav_corpus, cmvn="utterance")
     dataset = load_dataset(data, tokenizer, spec, progress=False)
     raw = [u.feats.copy() for u in dataset.utterances]
-    normalize(dataset.utterances, None, True, "utterance")
+    normalize(dataset, None, True, "utterance")
     for before, after in zip(raw, dataset.utterances):
         np.testing.assert_allclose(after.feats.mean(axis=0), 0.0, atol=1e-4)
         np.testing.assert_allclose(after.feats.std(axis=0), 1.0, atol=1e-3)

@@ -1,0 +1,60 @@
+"""Streamed training data: features read from feats.scp as batches need them (in loader workers or not) train the
+very weights the in-memory path trains; --max-steps stops resumably; auto streams above the memory budget."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from asr.cli import main
+from synthetic_corpus import write_corpus
+
+TINY = ["--model", "crnn", "--hidden-size", "16", "--num-layers", "1", "--conv-channels", "4", "--max-frames", "100",
+        "--lr", "0.01", "--warmup-steps", "4", "--no-progress", "--feature-type", "mfcc", "--epochs", "2"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("stream-corpus")
+    train, valid, lang = write_corpus(root)
+    return ["--train", str(train), "--valid", str(valid), "--lang", str(lang), "--feature-config",
+            str(root / "mfcc.conf")]
+
+
+def _train(corpus, out: Path, *options) -> dict:
+    main(["train", *corpus, *TINY, *options, "--out", str(out)])
+    return torch.load(out / "model.pt", weights_only=True)
+
+
+def _same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("cmvn", ["global", "speaker"])
+def test_streamed_features_train_the_weights_of_the_in_memory_path(corpus, tmp_path, capfd, cmvn):
+    in_memory = _train(corpus, tmp_path / "memory", "--cmvn", cmvn, "--stream-data", "never")
+    assert "(streamed from feats.scp)" not in capfd.readouterr().err
+    streamed = _train(corpus, tmp_path / "streamed", "--cmvn", cmvn, "--stream-data", "always")
+    assert "(streamed from feats.scp)" in capfd.readouterr().err
+    assert _same(in_memory, streamed)
+    workers = _train(corpus, tmp_path / "workers", "--cmvn", cmvn, "--stream-data", "always", "--num-workers", "2")
+    assert _same(in_memory, workers)
+
+
+def test_auto_streams_above_the_memory_budget(corpus, tmp_path, capfd):
+    _train(corpus, tmp_path / "small", "--epochs", "1")
+    assert "streamed" not in capfd.readouterr().err
+    _train(corpus, tmp_path / "big", "--epochs", "1", "--memory-budget-gb", "1e-9")
+    assert "over memory_budget_gb=1e-09: streamed from feats.scp" in capfd.readouterr().err
+
+
+def test_max_steps_stops_resumably(corpus, tmp_path):
+    full = _train(corpus, tmp_path / "full", "--stream-data", "always")
+    steps = json.loads((tmp_path / "full" / "log.jsonl").read_text().splitlines()[-1])["global_step"]
+    _train(corpus, tmp_path / "part", "--stream-data", "always", "--max-steps", str(steps // 2 + 1))
+    assert not (tmp_path / "part" / "checkpoints" / "epoch-0002.pt").exists()
+    main(["train", *corpus, *TINY, "--stream-data", "always", "--out", str(tmp_path / "part"), "--resume"])
+    assert _same(full, torch.load(tmp_path / "part" / "model.pt", weights_only=True))
