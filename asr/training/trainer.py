@@ -320,11 +320,13 @@ class Trainer:
                         prune_step_checkpoints(self.out_dir, config.keep_step_checkpoints)
             bar.close()
             if state.batches_done < len(batches):  # max_steps reached inside the epoch: stop resumably
-                state.elapsed_s += time.perf_counter() - start
+                seconds = time.perf_counter() - start
+                state.elapsed_s += seconds
                 self.save(step_checkpoint_path(self.out_dir, state.global_step))
                 if self.context.is_main:
                     self.save_weights()
-                logger.info("max_steps=%d reached in epoch %d; weights in %s", config.max_steps, epoch + 1,
+                logger.info("max_steps=%d reached in epoch %d: %d frames in %.1f s (%.0f frames/s); weights in %s",
+                            config.max_steps, epoch + 1, frames_this_run, seconds, frames_this_run / max(seconds, 1e-9),
                             self.out_dir / MODEL_NAME)
                 break
             train_time = time.perf_counter() - start
