@@ -2,13 +2,15 @@
 16x copies of a data dir, a fixed number of steps each.
 
     python bench/train_scale.py --data data/train --lang data/lang_phone \
-        --config recipes/speechocean762/conf/train.yaml --copies 1 4 16 --max-steps 20 --rounds 3   # issue 13
+        --config recipes/speechocean762/conf/train.yaml --copies 1 4 16 --max-steps 20 --rounds 3 \
+        -- --vtlp 0 --speed-perturb 1.0                                                           # issue 13
 
 The copies are renamed replicas (`r3-` before every utterance and speaker id) whose feats.scp lines point at the
 same arks, so they cost no disk. Each run is a fresh `asr train --max-steps N` process; printed per path and size
 (medians over --rounds): peak RSS (the training process and its loader workers), training frames per second over
 the steps, and start-up seconds (process start to the first step: reading the data dir, CMVN statistics, the
-network). Extra `asr train` options go after `--`, e.g. `-- --num-workers 1`.
+network). Extra `asr train` options go after `--`, e.g. `-- --num-workers 1`; `-- --vtlp 0 --speed-perturb 1.0`
+measures the stored features alone (with them, every batch is recomputed from the audio on either path).
 """
 
 from __future__ import annotations
@@ -40,10 +42,12 @@ STOP = re.compile(r"max_steps=\d+ reached in epoch \d+: (\d+) frames in ([\d.]+)
 
 
 def replicate(data: Path, copies: int, out: Path) -> Path:
-    """`copies` renamed replicas of data dir `data` in `out` (feats.scp, text, utt2spk, utt2num_frames, spk2utt)."""
+    """`copies` renamed replicas of data dir `data` in `out` (feats.scp, wav.scp, text, utt2spk, utt2num_frames,
+    spk2utt; no segments)."""
     source = read_data_dir(data)
     out.mkdir(parents=True, exist_ok=True)
-    files = {"feats.scp": source.feats_scp, "text": source.text, "utt2num_frames": source.utt2num_frames}
+    files = {"feats.scp": source.feats_scp, "text": source.text, "utt2num_frames": source.utt2num_frames,
+             "wav.scp": source.wav_scp}
     for name, table in files.items():
         (out / name).write_text("".join(f"r{i}-{k} {v}\n" for i in range(copies) for k, v in sorted(table.items())),
                                 encoding="utf-8")

@@ -34,7 +34,8 @@ def _random_crnn_dir(out: Path, subsampling: int, self_conditioning: bool = Fals
     tokenizer = train_tokenizer("char", ["the cat sat", "a dog ran"])
     config = TrainConfig(model="crnn", hidden_size=24, num_layers=2, conv_channels=4, subsampling=subsampling,
                          feature_type="fbank", cmvn="utterance", inter_ctc_layer=int(self_conditioning),
-                         self_conditioning=self_conditioning)
+                         self_conditioning=self_conditioning, causal=self_conditioning,
+                         end_padding=5 * self_conditioning)
     options = options_dict(make_options("fbank", {"sample_frequency": 8000, "num_mel_bins": DIM}))
     write_model_dir(out, config, FeatureSpec(kind="fbank", options=options, source="wav", dim=DIM, cmvn="utterance",
                                              norm_vars=True), None, tokenizer)
@@ -49,6 +50,7 @@ def _random_crnn_dir(out: Path, subsampling: int, self_conditioning: bool = Fals
 
 
 @pytest.mark.parametrize("export_format", ["onnx", "torchscript"])
+# the third network: causal, self-conditioned intermediate CTC, end padding
 @pytest.mark.parametrize("subsampling,self_conditioning", [(2, False), (4, False), (2, True)])
 def test_exported_log_posteriors_match_the_trained_network(tmp_path, export_format, subsampling,
                                                            self_conditioning) -> None:

@@ -99,6 +99,7 @@ class UtteranceStream:
 
     def finish(self) -> Transcript:
         """The final result of the stream (word times from its start)."""
+        self.search.accept(self.network.finish())
         best = self.search.finish()[0]
         shift = self.transcriber.model.frame_shift_s
         words = [Word(w.word, w.start_frame * shift, w.end_frame * shift, w.confidence) for w in best.words]

@@ -23,6 +23,8 @@ class ModelConfig:
     subsampling: int = 2            # crnn: time subsampling, 2 or 4 (rnn: always 1)
     causal: bool = False            # unidirectional RNN and convolutions that read no later frames: the network can
     #                                 stream (asr transcribe --stream), at some cost in accuracy
+    end_padding: int = 0            # input frames of zeros (the features' mean, after CMVN) after every utterance:
+    #                                 a causal model gets frames after the last word on which to emit its last units
     inter_ctc_layer: int = 0        # k > 0: an intermediate CTC head on BiRNN layer k (1 <= k < num_layers), trained
     #                                 with weight inter_ctc_weight (intermediate CTC); 0: none
     self_conditioning: bool = False  # feed that head's posteriors back into layer k's output (self-conditioned CTC)
@@ -33,6 +35,8 @@ class ModelConfig:
         for name in ("hidden_size", "num_layers", "conv_channels"):
             if getattr(self, name) < 1:
                 raise AsrError(f"{name}={getattr(self, name)}: must be at least 1")
+        if self.end_padding < 0:
+            raise AsrError(f"end_padding={self.end_padding}: a number of frames, 0 or more")
         if not 0 <= self.inter_ctc_layer < self.num_layers:
             raise AsrError(f"inter_ctc_layer={self.inter_ctc_layer}: the intermediate CTC head reads a BiRNN layer below "
                            f"the last, 1 to {self.num_layers - 1} (num_layers={self.num_layers}); 0 turns it off")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from asr.models.rnn import RNNStack
+from asr.models.rnn import RNNStack, pad_end
 
 
 def _time_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
@@ -56,8 +56,10 @@ class CRNNModel(nn.Module):
 
     def __init__(self, input_dim: int, num_units: int, hidden_size: int = 256, num_layers: int = 3,
                  rnn_type: str = "lstm", dropout: float = 0.1, conv_channels: int = 32, subsampling: int = 2,
-                 inter_ctc_layer: int = 0, self_conditioning: bool = False, causal: bool = False) -> None:
+                 inter_ctc_layer: int = 0, self_conditioning: bool = False, causal: bool = False,
+                 end_padding: int = 0) -> None:
         super().__init__()
+        self.end_padding = end_padding
         if subsampling not in (2, 4):
             raise ValueError(f"subsampling must be 2 or 4, got {subsampling}")
         self.subsampling = subsampling
@@ -78,12 +80,12 @@ class CRNNModel(nn.Module):
     def from_config(cls, config, input_dim: int, num_units: int) -> "CRNNModel":
         return cls(input_dim, num_units, config.hidden_size, config.num_layers, config.rnn_type, config.dropout,
                    config.conv_channels, config.subsampling, config.inter_ctc_layer, config.self_conditioning,
-                   config.causal)
+                   config.causal, config.end_padding)
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor, intermediate: bool = False) -> tuple:
         """feats (B, T, F), lengths (B,) -> log-probabilities (B, T', V), output lengths (B,), T' = ceil(T/s); with
         `intermediate`, also the intermediate CTC head's log-probabilities (None without one)."""
-        x, lengths = self.front_end(feats, lengths.to(feats.device))
+        x, lengths = self.front_end(*pad_end(feats, lengths.to(feats.device), self.end_padding))
         hidden, inter = self.rnn(self.dropout(x), lengths)
         log_probs = self.output(self.dropout(hidden)).log_softmax(dim=-1)
         return (log_probs, lengths, inter) if intermediate else (log_probs, lengths)

@@ -9,6 +9,14 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 RNN_TYPES = {"lstm": nn.LSTM, "gru": nn.GRU}
 
 
+def pad_end(feats: torch.Tensor, lengths: torch.Tensor, frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Append `frames` zero frames after each utterance's last frame (the batch padding is zeroed first)."""
+    if not frames:
+        return feats, lengths
+    valid = torch.arange(feats.shape[1], device=feats.device)[None, :] < lengths[:, None]
+    return nn.functional.pad(feats * valid[:, :, None], (0, 0, 0, frames)), lengths + frames
+
+
 class RNNStack(nn.Module):
     """Bidirectional RNN layers over packed sequences, so padding never leaks into the valid frames.
 
@@ -90,9 +98,9 @@ class RNNModel(nn.Module):
 
     def __init__(self, input_dim: int, num_units: int, hidden_size: int = 256, num_layers: int = 3,
                  rnn_type: str = "lstm", dropout: float = 0.1, inter_ctc_layer: int = 0,
-                 self_conditioning: bool = False, causal: bool = False) -> None:
+                 self_conditioning: bool = False, causal: bool = False, end_padding: int = 0) -> None:
         super().__init__()
-        self.causal = causal
+        self.causal, self.end_padding = causal, end_padding
         self.rnn = RNNStack(input_dim, hidden_size, num_layers, rnn_type, dropout, inter_ctc_layer, num_units,
                             self_conditioning, bidirectional=not causal)
         self.dropout = nn.Dropout(dropout)
@@ -101,12 +109,12 @@ class RNNModel(nn.Module):
     @classmethod
     def from_config(cls, config, input_dim: int, num_units: int) -> "RNNModel":
         return cls(input_dim, num_units, config.hidden_size, config.num_layers, config.rnn_type, config.dropout,
-                   config.inter_ctc_layer, config.self_conditioning, config.causal)
+                   config.inter_ctc_layer, config.self_conditioning, config.causal, config.end_padding)
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor, intermediate: bool = False) -> tuple:
         """feats (B, T, F), lengths (B,) -> log-probabilities (B, T, V), output lengths (B,); with `intermediate`,
         also the intermediate CTC head's log-probabilities (None without one)."""
-        hidden, inter = self.rnn(*self.front_end(feats, lengths))
+        hidden, inter = self.rnn(*self.front_end(*pad_end(feats, lengths, self.end_padding)))
         log_probs = self.output(self.dropout(hidden)).log_softmax(dim=-1)
         return (log_probs, lengths, inter) if intermediate else (log_probs, lengths)
 

@@ -51,3 +51,10 @@ class NetworkStream:
         keep = max(0, ready * self.subsampling - self.context)
         self.buffer, self.start, self.done = self.buffer[keep - self.start:], keep, ready
         return log_probs
+
+    def finish(self) -> np.ndarray:
+        """The end of the utterance: the posteriors of the model's `end_padding` frames of zeros, if any."""
+        frames = getattr(self.model, "end_padding", 0)
+        if not frames or self.buffer is None:
+            return np.zeros((0, self.model.output.out_features), dtype=np.float32)
+        return self.accept(np.zeros((frames, self.buffer.shape[1]), dtype=np.float32))

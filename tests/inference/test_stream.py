@@ -30,11 +30,12 @@ def causal_tone_dir(tmp_path_factory) -> Path:
     return build_tone_model_dir(tmp_path_factory.mktemp("tone") / "exp", causal=True)
 
 
-@pytest.mark.parametrize("subsampling", [2, 4])
-def test_streamed_posteriors_equal_those_of_the_whole_recording(fsdd_dir, tmp_path, subsampling):
-    """Kaldi frames, global CMVN and a causal conv + LSTM network, fed 320 ms, 37 ms or 1-sample-odd blocks of
-    real speech: the same posteriors as the network run once on the recording's features."""
-    model_dir = random_crnn_dir(tmp_path / "exp", fsdd_dir, subsampling, causal=True)
+@pytest.mark.parametrize("subsampling,end_padding", [(2, 0), (4, 0), (2, 10)])
+def test_streamed_posteriors_equal_those_of_the_whole_recording(fsdd_dir, tmp_path, subsampling, end_padding):
+    """Kaldi frames, global CMVN and a causal conv + LSTM network (with end padding: zero frames after the last,
+    fed when the stream ends), fed 320 ms, 37 ms or odd-sized blocks of real speech: the same posteriors as the
+    network run once on the recording's features."""
+    model_dir = random_crnn_dir(tmp_path / "exp", fsdd_dir, subsampling, causal=True, end_padding=end_padding)
     speech = np.concatenate([sf.read(f, dtype="float32")[0] for f in sorted(fsdd_dir.glob("*.wav"))[:3]]) * 32768.0
     transcriber = StreamingTranscriber(model_dir, config=InferenceConfig(device="cpu", greedy=True))
     whole = model_posteriors(transcriber.model, [transcriber.model.network_input(speech, 8000)])[0]
@@ -42,6 +43,7 @@ def test_streamed_posteriors_equal_those_of_the_whole_recording(fsdd_dir, tmp_pa
         stream = transcriber.start()
         for start in range(0, len(speech), block):
             stream.accept_waveform(speech[start:start + block])
+        stream.finish()
         streamed = np.concatenate(stream.search.blocks)
         assert streamed.shape == whole.shape
         np.testing.assert_allclose(streamed, whole, atol=1e-5)

@@ -106,7 +106,8 @@ def test_intermediate_ctc_options_are_checked():
 
 
 @pytest.mark.parametrize("model,subsampling,extra", [("crnn", 2, {}), ("crnn", 4, {}), ("rnn", 2, {}),
-                                                     ("crnn", 2, {"inter_ctc_layer": 1, "self_conditioning": True})])
+                                                     ("crnn", 2, {"inter_ctc_layer": 1, "self_conditioning": True}),
+                                                     ("crnn", 4, {"end_padding": 7}), ("rnn", 2, {"end_padding": 3})])
 def test_a_causal_network_gives_the_same_posteriors_streamed_in_blocks(model, subsampling, extra):
     """Every output frame of a causal network reads only earlier frames: run on blocks of any size (the state
     carried between them), it gives the frames of one run on the whole utterance."""
@@ -122,12 +123,14 @@ def test_a_causal_network_gives_the_same_posteriors_streamed_in_blocks(model, su
     feats = torch.randn(1, 77, 10)
     whole = net(feats, torch.tensor([77]))[0][0].detach().numpy()
     assert not any(k.endswith("_reverse") for k in net.state_dict())  # one direction only
+    padding = extra.get("end_padding", 0)  # zero frames after the last, in the frame count too
+    assert whole.shape[0] == -(-(77 + padding) // net.subsampling)
     for sizes in ([1], [3, 32], [5, 1, 9], [77]):
         stream, pieces, start, i = NetworkStream(net), [], 0, 0
         while start < 77:
             pieces.append(stream.accept(feats[0, start:start + sizes[i % len(sizes)]].numpy()))
             start, i = start + sizes[i % len(sizes)], i + 1
-        streamed = np.concatenate(pieces)
+        streamed = np.concatenate(pieces + [stream.finish()])
         assert streamed.shape == whole.shape
         np.testing.assert_allclose(streamed, whole, atol=1e-5)
     # a bidirectional network cannot stream
