@@ -33,10 +33,7 @@ def read_log(model_dir: str | os.PathLike) -> list[dict]:
 
 def plot_curves(model_dir: str | os.PathLike, path: str | os.PathLike, title: str | None = None) -> None:
     """Left: train and valid CTC loss per token; right: greedy valid CER/WER (%), when validated."""
-    from asr.errors import import_extra
-
-    import_extra("matplotlib", "plot", "plotting training curves").use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot("plotting training curves")
 
     records = read_log(model_dir)
     epochs = [r["epoch"] for r in records]
@@ -61,9 +58,7 @@ def plot_curves(model_dir: str | os.PathLike, path: str | os.PathLike, title: st
             rates.legend()
         figure.suptitle(title or f"{Path(model_dir).name}: {len(records)} epochs, "
                                  f"{records[-1].get('elapsed_s', 0.0):.0f} s")
-        suffix = os.path.splitext(os.fspath(path))[1].lstrip(".") or "png"
-        with atomic_path(path) as tmp:
-            figure.savefig(tmp, dpi=110, format=suffix)
+        _save(figure, path)
     finally:
         plt.close(figure)
 
@@ -71,10 +66,7 @@ def plot_curves(model_dir: str | os.PathLike, path: str | os.PathLike, title: st
 def plot_reliability(calibration, path: str | os.PathLike, title: str | None = None) -> None:
     """Fraction of correct words against mean confidence per confidence bin (the diagonal: perfect calibration),
     with the number of words per bin below it."""
-    from asr.errors import import_extra
-
-    import_extra("matplotlib", "plot", "plotting a reliability diagram").use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot("plotting a reliability diagram")
 
     filled = [(mean, fraction, count, low, high) for (low, high, count, fraction), mean in
               zip(calibration.bins, calibration.mean_confidence) if count]
@@ -93,8 +85,23 @@ def plot_reliability(calibration, path: str | os.PathLike, title: str | None = N
         bottom.set_xlim(0, 1)
         figure.suptitle(title or f"NCE {calibration.nce:.3f}, {calibration.words} words, "
                                  f"{100.0 * calibration.correct / max(calibration.words, 1):.1f}% correct")
-        suffix = os.path.splitext(os.fspath(path))[1].lstrip(".") or "png"
-        with atomic_path(path) as tmp:
-            figure.savefig(tmp, dpi=110, format=suffix)
+        _save(figure, path)
     finally:
         plt.close(figure)
+
+
+def _pyplot(purpose: str):
+    """matplotlib.pyplot on the file-only Agg backend (the `plot` extra names itself when missing)."""
+    from asr.errors import import_extra
+
+    import_extra("matplotlib", "plot", purpose).use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(figure, path: str | os.PathLike) -> None:
+    """Write the figure atomically, in the format the file name's suffix says (png without one)."""
+    suffix = os.path.splitext(os.fspath(path))[1].lstrip(".") or "png"
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=110, format=suffix)
