@@ -58,11 +58,15 @@ class Searcher:
             self.decoder = CTCDecoder(tokenizer, lm=lm, hotwords=hotwords, options=options)
         self.options = self.decoder.options
 
-    def __call__(self, log_probs: np.ndarray) -> list[Hypothesis]:
-        """Hypotheses of one utterance's (T, V) log-posteriors, best first."""
+    def check(self, log_probs: np.ndarray) -> None:
+        """The posteriors must have one column per unit of the lang dir."""
         if log_probs.ndim != 2 or log_probs.shape[1] != self.num_units:
             raise AsrError(f"the model gives {log_probs.shape[-1]} outputs per frame but the lang dir has "
                            f"{self.num_units} units; decode with the lang dir the model was trained with")
+
+    def __call__(self, log_probs: np.ndarray) -> list[Hypothesis]:
+        """Hypotheses of one utterance's (T, V) log-posteriors, best first."""
+        self.check(log_probs)
         if not self.greedy:
             hyps = self.decoder.decode(log_probs)
             return [self._with_confidence(hyps[0], log_probs), *hyps[1:]] if hyps else hyps
@@ -108,8 +112,7 @@ class SearchStream:
         self.open_unit = -1              # greedy: the best unit of the last run, not yet given to the decoder
 
     def accept(self, log_probs: np.ndarray) -> None:
-        if log_probs.ndim != 2 or log_probs.shape[1] != self.searcher.num_units:
-            self.searcher(log_probs)  # raises the error a whole utterance would
+        self.searcher.check(log_probs)
         self.blocks.append(log_probs)
         if not self.searcher.greedy:
             self.decoding.accept(log_probs)
