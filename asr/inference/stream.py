@@ -27,7 +27,7 @@ from asr.decoding import DecodeOptions
 from asr.errors import AsrError
 from asr.inference.config import InferenceConfig
 from asr.inference.search import make_searcher
-from asr.inference.transcribe import Transcript, Word
+from asr.inference.transcribe import Transcript, transcript_of
 
 BLOCK_MS = 320  # audio per block read from a stream (a microphone delivers it in real time)
 STREAMING_CMVN = ("global", "none")  # the normalisations that need no look-ahead
@@ -100,13 +100,13 @@ class UtteranceStream:
     def finish(self) -> Transcript:
         """The final result of the stream (word times from its start)."""
         self.search.accept(self.network.finish())
-        best = self.search.finish()[0]
-        shift = self.transcriber.model.frame_shift_s
-        words = [Word(w.word, w.start_frame * shift, w.end_frame * shift, w.confidence) for w in best.words]
-        return Transcript(self.source, " ".join(w.word for w in words), words, self.num_samples / self.transcriber.rate)
+        t = self.transcriber
+        return transcript_of(self.source, self.search.finish()[0].words, t.model.frame_shift_s,
+                             self.num_samples / t.rate)
 
 
-def read_pcm_blocks(stream: BinaryIO, rate: int, block_ms: float = BLOCK_MS, name: str = "stdin") -> Iterator[np.ndarray]:
+def read_pcm_blocks(stream: BinaryIO, rate: int, block_ms: float = BLOCK_MS,
+                    name: str = "stdin") -> Iterator[np.ndarray]:
     """Blocks of at most `block_ms` of 16-bit audio from a byte stream: a WAV stream (its header says the rate and
     channels; channels are averaged) or headerless little-endian PCM, mono at `rate` (`arecord -f S16_LE`).
     Samples come in the int16 range as float32."""

@@ -77,6 +77,12 @@ class Transcript:
                           for w in self.words]}
 
 
+def transcript_of(source: str, timings: Sequence[WordTiming], frame_shift_s: float, duration: float) -> Transcript:
+    """A Transcript from words timed in output frames."""
+    words = [Word(t.word, t.start_frame * frame_shift_s, t.end_frame * frame_shift_s, t.confidence) for t in timings]
+    return Transcript(source, " ".join(w.word for w in words), words, duration)
+
+
 # --------------------------------------------------------------------------------------------- audio in blocks
 class AudioFile:
     """One audio file, read in pieces: mono float32 in the int16 range, at the model's sample rate.
@@ -201,9 +207,7 @@ class Transcriber:
         with AudioFile(path, self.rate, self.channel) as audio:
             timings = list(self._words(audio))
             duration = audio.duration
-        shift = self.model.frame_shift_s
-        words = [Word(t.word, t.start_frame * shift, t.end_frame * shift, t.confidence) for t in timings]
-        return Transcript(os.fspath(path), " ".join(w.word for w in words), words, duration)
+        return transcript_of(os.fspath(path), timings, self.model.frame_shift_s, duration)
 
     def _chunk_frames(self) -> tuple[int, int]:
         """(chunk, context) in input frames, both whole output frames."""

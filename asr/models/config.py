@@ -38,8 +38,8 @@ class ModelConfig:
         if self.end_padding < 0:
             raise AsrError(f"end_padding={self.end_padding}: a number of frames, 0 or more")
         if not 0 <= self.inter_ctc_layer < self.num_layers:
-            raise AsrError(f"inter_ctc_layer={self.inter_ctc_layer}: the intermediate CTC head reads a BiRNN layer below "
-                           f"the last, 1 to {self.num_layers - 1} (num_layers={self.num_layers}); 0 turns it off")
+            raise AsrError(f"inter_ctc_layer={self.inter_ctc_layer}: the intermediate CTC head reads an RNN layer "
+                           f"below the last, 1 to {self.num_layers - 1} (num_layers={self.num_layers}); 0 turns it off")
         if self.self_conditioning and not self.inter_ctc_layer:
             raise AsrError("self_conditioning=true conditions on the intermediate CTC head: set inter_ctc_layer too, "
                            "e.g. inter_ctc_layer=1")

@@ -104,7 +104,8 @@ class TrainConfig(ModelConfig):
         if not 0.0 <= self.label_smoothing < 1.0:
             raise AsrError(f"label_smoothing={self.label_smoothing}: the smoothing term's share, in [0, 1), e.g. 0.1")
         if not 0.0 <= self.inter_ctc_weight < 1.0:
-            raise AsrError(f"inter_ctc_weight={self.inter_ctc_weight}: the intermediate loss's share, in [0, 1), e.g. 0.3")
+            raise AsrError(f"inter_ctc_weight={self.inter_ctc_weight}: the intermediate loss's share, in [0, 1), "
+                           f"e.g. 0.3")
         if self.feature_type not in (None, "mfcc", "fbank", "spectrogram"):
             raise AsrError(f"feature_type={self.feature_type!r}: choose mfcc, fbank or spectrogram")
         if not 0.0 <= self.vtlp <= 0.3:
