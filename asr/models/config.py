@@ -25,7 +25,7 @@ class ModelConfig:
     #                                 stream (asr transcribe --stream), at some cost in accuracy
     end_padding: int = 0            # input frames of zeros (the features' mean, after CMVN) after every utterance:
     #                                 a causal model gets frames after the last word on which to emit its last units
-    inter_ctc_layer: int = 0        # k > 0: an intermediate CTC head on BiRNN layer k (1 <= k < num_layers), trained
+    inter_ctc_layer: int = 0        # k > 0: an intermediate CTC head on RNN layer k (1 <= k < num_layers), trained
     #                                 with weight inter_ctc_weight (intermediate CTC); 0: none
     self_conditioning: bool = False  # feed that head's posteriors back into layer k's output (self-conditioned CTC)
 
