@@ -309,10 +309,6 @@ class DecodeStream:
         self.tree.pos[1] = 0
         self.blocks: list[np.ndarray] = []  # every accepted block, for the final alignment (word times)
 
-    @property
-    def num_frames(self) -> int:
-        return sum(len(b) for b in self.blocks)
-
     def accept(self, log_probs: Any) -> None:
         """Advance the beam over a block of frames."""
         decoder, o, tree = self.decoder, self.decoder.options, self.tree
@@ -385,15 +381,21 @@ class DecodeStream:
         self.nodes, self.par, self.pb, self.pnb, self.last, self.fus, self.row_ids = (nodes, par, pb, pnb, last,
                                                                                       fus, row_ids)
 
-    def finish(self) -> list[Hypothesis]:
-        """The n-best of the frames accepted so far, best first (the beam is kept: more blocks may follow)."""
-        lp = self.blocks[0] if len(self.blocks) == 1 else np.concatenate(self.blocks) if self.blocks else \
-            np.zeros((0, self.decoder.num_units))
-        return self.tree.finish(self.nodes, np.logaddexp(self.pb, self.pnb), lp, self.decoder.options)
+    def log_probs(self) -> np.ndarray:
+        """Every frame accepted so far, (T, V)."""
+        if len(self.blocks) == 1:
+            return self.blocks[0]
+        return np.concatenate(self.blocks) if self.blocks else np.zeros((0, self.decoder.num_units))
 
-    def best(self) -> Hypothesis:
-        """The partial result: the best hypothesis if the utterance ended here."""
-        return self.finish()[0]
+    def finish(self) -> list[Hypothesis]:
+        """The n-best of the frames accepted so far, best first, with word times (aligned over every frame)."""
+        return self.tree.finish(self.nodes, np.logaddexp(self.pb, self.pnb), self.log_probs(), self.decoder.options)
+
+    def best_text(self) -> str:
+        """The partial result: the best word sequence if the utterance ended here. Nothing is aligned, so asking
+        after every block costs the beam's size, not the stream's length."""
+        ranked = self.tree.rank(self.nodes, np.logaddexp(self.pb, self.pnb))
+        return " ".join(ranked[0][0]) if ranked else ""
 
 
 class _WordState(NamedTuple):
@@ -531,7 +533,24 @@ class _PrefixTree:
 
     def finish(self, nodes: np.ndarray, acoustic: np.ndarray, lp: np.ndarray,
                options: DecodeOptions) -> list[Hypothesis]:
-        """Close the last words, add the end-of-sentence score, merge equal word sequences, rank."""
+        """Close the last words, add the end-of-sentence score, merge equal word sequences, rank, align."""
+        hyps = []
+        for key, (ac, fusion, ln_p, node, words) in self.rank(nodes, acoustic)[:options.nbest]:
+            path = self._path(node)
+            units = [self.node[n][1] for n in path]
+            start, end = kernels.align(lp, np.asarray(units, dtype=np.int64), options.blank)
+            index = {n: i for i, n in enumerate(path)}
+            timings = [WordTiming(w, int(start[index[first]]), int(end[index[last]])) for w, first, last in words]
+            hyps.append(Hypothesis(text=" ".join(key), tokens=units, score=ac + fusion,
+                                   acoustic_score=ac, lm_score=ln_p, words=timings))
+        if not hyps:  # nothing ended in a lexicon word: report the empty result rather than fail
+            hyps.append(Hypothesis(text="", tokens=[], score=NEG_INF, acoustic_score=NEG_INF, lm_score=0.0,
+                                   words=[]))
+        return hyps
+
+    def rank(self, nodes: np.ndarray, acoustic: np.ndarray) -> list[tuple[tuple[str, ...], list]]:
+        """The beam's word sequences, best first: (words, [acoustic, LM/bonus terms, ln P_LM, node, timed words])
+        after closing the last words and merging equal word sequences; no alignment, so it is cheap."""
         groups: dict[tuple[str, ...], list] = {}
         for node, ac in zip(nodes.tolist(), acoustic.tolist()):
             for fusion, final in self._final_variants(node):
@@ -544,20 +563,7 @@ class _PrefixTree:
                     if ac + fusion > entry[0] + entry[1]:
                         entry[1:] = [fusion, final.lm_ln, node, words]
                     entry[0] = float(np.logaddexp(entry[0], ac))
-        ranked = sorted(groups.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)[:options.nbest]
-        hyps = []
-        for key, (ac, fusion, ln_p, node, words) in ranked:
-            path = self._path(node)
-            units = [self.node[n][1] for n in path]
-            start, end = kernels.align(lp, np.asarray(units, dtype=np.int64), options.blank)
-            index = {n: i for i, n in enumerate(path)}
-            timings = [WordTiming(w, int(start[index[first]]), int(end[index[last]])) for w, first, last in words]
-            hyps.append(Hypothesis(text=" ".join(key), tokens=units, score=ac + fusion,
-                                   acoustic_score=ac, lm_score=ln_p, words=timings))
-        if not hyps:  # nothing ended in a lexicon word: report the empty result rather than fail
-            hyps.append(Hypothesis(text="", tokens=[], score=NEG_INF, acoustic_score=NEG_INF, lm_score=0.0,
-                                   words=[]))
-        return hyps
+        return sorted(groups.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)
 
 
 def prefix_beam_search(log_probs: Any, tokenizer: Any, *, lm: Any = None, lexicon: Any = None,

@@ -65,22 +65,10 @@ class Searcher:
                            f"{self.num_units} units; decode with the lang dir the model was trained with")
 
     def __call__(self, log_probs: np.ndarray) -> list[Hypothesis]:
-        """Hypotheses of one utterance's (T, V) log-posteriors, best first."""
-        self.check(log_probs)
-        if not self.greedy:
-            hyps = self.decoder.decode(log_probs)
-            return [self._with_confidence(hyps[0], log_probs), *hyps[1:]] if hyps else hyps
-        # the best path, one row per run of equal best units, made certain; word times map back to frames
-        best = log_probs.argmax(axis=1)
-        starts = np.flatnonzero(np.diff(best, prepend=-1)) if len(best) else np.zeros(0, dtype=np.int64)
-        stops = np.append(starts[1:], len(best))
-        certain = np.full((len(starts), self.num_units), CERTAIN_LOGP)
-        certain[np.arange(len(starts)), best[starts]] = 0.0
-        hyp = self.decoder.decode(certain)[0]
-        path_score = float(log_probs[np.arange(len(best)), best].sum())
-        words = [WordTiming(w.word, int(starts[w.start_frame]), int(stops[w.end_frame - 1])) for w in hyp.words]
-        hyp = dataclasses.replace(hyp, score=path_score, acoustic_score=path_score, words=words)
-        return [self._with_confidence(hyp, log_probs)]
+        """Hypotheses of one utterance's (T, V) log-posteriors, best first: its stream, in one block."""
+        stream = self.stream()
+        stream.accept(log_probs)
+        return stream.finish()
 
     def stream(self) -> "SearchStream":
         """The same search over an utterance's posteriors arriving a block at a time."""
@@ -99,24 +87,27 @@ class Searcher:
 
 
 class SearchStream:
-    """One utterance's search, fed blocks of (T, V) log-posteriors; `finish` gives what the Searcher gives for all
-    the blocks at once. The greedy search feeds its certain rows (one per run of equal best units) to the decoder
-    as each run ends; a partial result leaves out the run still open."""
+    """One utterance's search, fed blocks of (T, V) log-posteriors; `finish` gives the hypotheses, best first.
+
+    Beam search carries the decoder's beam across blocks. Greedy search takes the best unit per frame: each run of
+    equal best units becomes one certain row for the decoder (so phone units still make lexicon words), fed as the
+    run ends, and word times map back from runs to frames; a partial result leaves out the run still open."""
 
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
         self.decoding = searcher.decoder.stream()
-        self.blocks: list[np.ndarray] = []
+        self.blocks: list[np.ndarray] = []  # greedy: the posteriors (beam search: the decoder keeps them)
         self.frames = 0
         self.run_starts: list[int] = []  # greedy: the frame where each run of equal best units starts
         self.open_unit = -1              # greedy: the best unit of the last run, not yet given to the decoder
 
     def accept(self, log_probs: np.ndarray) -> None:
         self.searcher.check(log_probs)
-        self.blocks.append(log_probs)
         if not self.searcher.greedy:
             self.decoding.accept(log_probs)
-        elif len(log_probs):
+            return
+        self.blocks.append(log_probs)
+        if len(log_probs):
             best = log_probs.argmax(axis=1)
             starts = np.flatnonzero(np.diff(best, prepend=self.open_unit))
             if len(starts):
@@ -132,29 +123,24 @@ class SearchStream:
             rows[np.arange(len(units)), units] = 0.0
             self.decoding.accept(rows)
 
-    def best(self) -> Hypothesis:
-        """The partial result so far (without confidences)."""
-        hyp = self.decoding.best()
-        return self._greedy_times(hyp) if self.searcher.greedy else hyp
+    def best_text(self) -> str:
+        """The partial result so far (cheap: nothing aligned)."""
+        return self.decoding.best_text()
 
     def finish(self) -> list[Hypothesis]:
-        """The utterance's hypotheses, best first, as `Searcher.__call__` gives them; ends the stream."""
-        log_probs = np.concatenate(self.blocks) if self.blocks else np.zeros((0, self.searcher.num_units))
+        """The utterance's hypotheses, best first, the best with word confidences; ends the stream."""
         if not self.searcher.greedy:
             hyps = self.decoding.finish()
-            return [self.searcher._with_confidence(hyps[0], log_probs), *hyps[1:]] if hyps else hyps
+            return [self.searcher._with_confidence(hyps[0], self.decoding.log_probs()), *hyps[1:]]
         self._close([self.open_unit] * bool(self.run_starts))
+        log_probs = np.concatenate(self.blocks) if self.blocks else np.zeros((0, self.searcher.num_units))
         best = log_probs.argmax(axis=1)
         path_score = float(log_probs[np.arange(len(best)), best].sum())
-        hyp = self._greedy_times(self.decoding.finish()[0])
-        hyp = dataclasses.replace(hyp, score=path_score, acoustic_score=path_score)
-        return [self.searcher._with_confidence(hyp, log_probs)]
-
-    def _greedy_times(self, hyp: Hypothesis) -> Hypothesis:
-        """Word times from runs to frames."""
+        hyp = self.decoding.finish()[0]
         stops = self.run_starts[1:] + [self.frames]
         words = [WordTiming(w.word, self.run_starts[w.start_frame], stops[w.end_frame - 1]) for w in hyp.words]
-        return dataclasses.replace(hyp, words=words)
+        hyp = dataclasses.replace(hyp, score=path_score, acoustic_score=path_score, words=words)
+        return [self.searcher._with_confidence(hyp, log_probs)]
 
 
 def check_lang(model_tokens: Sequence[str], tokenizer: Any, lang_dir: str | os.PathLike) -> None:

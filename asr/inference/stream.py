@@ -95,7 +95,7 @@ class UtteranceStream:
             raw = t.model.raw_features(self.pending[:(frames - 1) * t.shift + t.window], t.rate)
             self.pending = self.pending[frames * t.shift:]
             self.search.accept(self.network.accept(t.model.normalize(raw)))
-        return self.search.best().text
+        return self.search.best_text()
 
     def finish(self) -> Transcript:
         """The final result of the stream (word times from its start)."""

@@ -26,8 +26,11 @@ def test_a_streamed_search_gives_the_whole_search_result(kind, greedy, peaky):
         stream = searcher.stream()
         for start in range(0, len(lp), size):
             stream.accept(lp[start:start + size])
-            partial = stream.best()
-            assert all(w.end_frame <= start + size for w in partial.words)  # nothing from the future
+            partial = stream.best_text()
+            if greedy:  # words as their runs close; beam search may still revise a partial (the LM's choice)
+                assert "THE DOG SAW THE CAT".startswith(partial)
+        if not greedy:
+            assert partial == whole[0].text  # the partial after the last block is the final text
         streamed = stream.finish()
         assert [h.text for h in streamed] == [h.text for h in whole]
         assert streamed[0].words == whole[0].words  # times and confidences
