@@ -191,6 +191,13 @@ def load_model_dir(path: str | os.PathLike, device: Any = "cpu", num_threads: in
                     str(features.get("cmvn", "none")))
 
 
+def first_shape_difference(shapes: dict[str, tuple], state: dict[str, Any]) -> str | None:
+    """The first weight name whose presence or shape differs between a network's `shapes` and a state_dict."""
+    stored = {k: tuple(v.shape) for k, v in state.items() if hasattr(v, "shape")}
+    differing = sorted(set(shapes) ^ set(stored)) or sorted(k for k in shapes if shapes[k] != stored[k])
+    return differing[0] if differing else None
+
+
 def _torch_network(path: Path, config: ModelConfig, input_dim: int, num_units: int, device: Any,
                    num_threads: int | None) -> Any:
     """model.pt into the network config.yaml describes, checked against it before anything is allocated."""
@@ -209,11 +216,10 @@ def _torch_network(path: Path, config: ModelConfig, input_dim: int, num_units: i
     except (RuntimeError, ValueError, TypeError, OverflowError) as e:
         raise AsrError(f"{path / CONFIG_FILE}: the network it describes cannot be built "
                        f"({str(e).splitlines()[0]}); use the config.yaml of this directory") from None
-    stored = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
-    if shapes != stored:
-        differing = sorted(set(shapes) ^ set(stored)) or sorted(k for k in shapes if shapes[k] != stored[k])
+    differing = first_shape_difference(shapes, state)
+    if differing is not None:
         raise AsrError(f"{path / MODEL_FILE}: weights do not fit {CONFIG_FILE} (first difference: "
-                       f"{differing[0]}); use the model.pt of this directory")
+                       f"{differing}); use the model.pt of this directory")
     model = build_model(config, input_dim, num_units)
     try:
         model.load_state_dict(state)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from asr.models.rnn import RNNStack, pad_end
+from asr.models.rnn import RNNStack, pad_end, valid_frames
 
 
 def _time_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
     """(B, 1, T, 1) float mask, 1 on valid frames: padded frames are zeroed after every layer so that a
     frame's output does not depend on how much padding its batch happened to carry (in eval mode)."""
-    return (torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]).float()[:, None, :, None]
+    return valid_frames(lengths, max_len).float()[:, None, :, None]
 
 
 def _halve(lengths: torch.Tensor) -> torch.Tensor:

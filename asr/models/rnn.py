@@ -9,12 +9,17 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 RNN_TYPES = {"lstm": nn.LSTM, "gru": nn.GRU}
 
 
+def valid_frames(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """(B, max_len) bool, true on each utterance's frames and false on its batch padding."""
+    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+
+
 def pad_end(feats: torch.Tensor, lengths: torch.Tensor, frames: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Append `frames` zero frames after each utterance's last frame (the batch padding is zeroed first)."""
     if not frames:
         return feats, lengths
-    valid = torch.arange(feats.shape[1], device=feats.device)[None, :] < lengths[:, None]
-    return nn.functional.pad(feats * valid[:, :, None], (0, 0, 0, frames)), lengths + frames
+    return (nn.functional.pad(feats * valid_frames(lengths, feats.shape[1])[:, :, None], (0, 0, 0, frames)),
+            lengths + frames)
 
 
 class RNNStack(nn.Module):

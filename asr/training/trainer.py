@@ -30,6 +30,7 @@ from asr.errors import AsrError
 from asr.fileio import write_text_atomic
 from asr.modeldir import plain
 from asr.models import count_parameters
+from asr.models.rnn import valid_frames
 from asr.models.specaugment import SpecAugment
 from asr.training.checkpoint import (epoch_checkpoint_path, load_checkpoint, prune_step_checkpoints, rng_state,
                                      save_checkpoint, set_rng_state, step_checkpoint_path)
@@ -85,9 +86,8 @@ def learning_rate(config: TrainConfig, step: int, epoch_progress: float) -> floa
 def uniform_kl_sum(log_probs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Sum over the valid frames of KL(uniform || posterior): the frame-level label-smoothing term added to CTC
     (Chorowski & Jaitly 2017's smoothing toward the uniform distribution, per output frame)."""
-    valid = torch.arange(log_probs.shape[1], device=log_probs.device)[None, :] < lengths[:, None]
     kl = -math.log(log_probs.shape[-1]) - log_probs.mean(dim=-1)
-    return (kl * valid).sum()
+    return (kl * valid_frames(lengths, log_probs.shape[1])).sum()
 
 
 def _seed_for(*parts: int) -> int:
@@ -410,7 +410,7 @@ class _PreparedBatches(torch.utils.data.Dataset):
 
 def load_initial_weights(model: nn.Module, model_dir: str | Path, tokenizer) -> None:
     """Start from another model directory's weights (fine-tuning): its units and network shapes must be these."""
-    from asr.modeldir import MODEL_FILE, load_state_dict
+    from asr.modeldir import MODEL_FILE, first_shape_difference, load_state_dict
     from asr.units import load_tokenizer
 
     model_dir = Path(model_dir)
@@ -421,11 +421,10 @@ def load_initial_weights(model: nn.Module, model_dir: str | Path, tokenizer) -> 
         raise AsrError(f"init_model={model_dir}: its units ({len(theirs)}, lang/tokens.txt) are not those of --lang "
                        f"({len(tokenizer.tokens)}); fine-tune with the lang dir the model was trained with")
     state = load_state_dict(model_dir / MODEL_FILE)
-    ours = model.state_dict()
-    differing = sorted(set(ours) ^ set(state)) or sorted(k for k in ours if ours[k].shape != state[k].shape)
-    if differing:
+    differing = first_shape_difference({k: tuple(v.shape) for k, v in model.state_dict().items()}, state)
+    if differing is not None:
         raise AsrError(f"init_model={model_dir}: its network differs from this config's (first difference: "
-                       f"{differing[0]}); give the network options of {model_dir / 'config.yaml'}")
+                       f"{differing}); give the network options of {model_dir / 'config.yaml'}")
     model.load_state_dict(state)
     logger.info("initial weights from %s", model_dir / MODEL_FILE)
 
