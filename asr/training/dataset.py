@@ -85,7 +85,7 @@ class DataSet:
     data_dir: Any = None           # asr.datadir.DataDir, kept for on-the-fly (speed-perturbed) features
     skipped: dict[str, int] = field(default_factory=dict)
     streamed: bool = False         # features read from feats.scp when a batch needs them
-    normalization: Normalization | None = None  # streamed: applied on reading (in memory: already applied)
+    normalization: Normalization | None = None  # set by `normalize`; in memory the stored features already have it
 
     @property
     def lengths(self) -> list[int]:
@@ -95,11 +95,15 @@ class DataSet:
         """An utterance's normalised features."""
         if u.feats is not None:
             return u.feats
-        feats = self.raw_features(u)
+        return self.normalized(u.key, self.raw_features(u))
+
+    def normalized(self, key: str, feats: np.ndarray) -> np.ndarray:
+        """Raw features of utterance `key` (stored, or recomputed with perturbation) under the set's CMVN."""
         if self.normalization is None:
             return feats
         n = self.normalization
-        return normalize_features(feats, stats_of(n.stats, u.key, self.data_dir.utt2spk), n.norm_vars, n.cmvn)
+        utt2spk = self.data_dir.utt2spk if self.data_dir is not None else {}
+        return normalize_features(feats, stats_of(n.stats, key, utt2spk), n.norm_vars, n.cmvn)
 
     def raw_features(self, u: TrainingExample) -> np.ndarray:
         """A streamed utterance's features as feats.scp holds them, checked against what the set expects."""
@@ -260,12 +264,10 @@ def global_cmvn_stats(dataset: DataSet) -> np.ndarray:
 def normalize(dataset: DataSet, stats: CmvnStats, norm_vars: bool, cmvn: str = "global") -> None:
     """Apply CMVN (see normalize_features; per-speaker `stats` through utt2spk): in place in memory, or on
     reading for a streamed set."""
-    if dataset.streamed:
-        dataset.normalization = Normalization(stats, norm_vars, cmvn)
-        return
-    utt2spk = dataset.data_dir.utt2spk if dataset.data_dir is not None else {}
-    for u in dataset.utterances:
-        u.feats = normalize_features(u.feats, stats_of(stats, u.key, utt2spk), norm_vars, cmvn)
+    dataset.normalization = Normalization(stats, norm_vars, cmvn)
+    if not dataset.streamed:
+        for u in dataset.utterances:
+            u.feats = dataset.normalized(u.key, u.feats)
 
 
 def cmvn_stats_of(dataset: DataSet, cmvn: str) -> CmvnStats:

@@ -37,7 +37,6 @@ from asr.training.checkpoint import (epoch_checkpoint_path, load_checkpoint, pru
 from asr.training.augment import WaveAugment
 from asr.training.config import TrainConfig
 from asr.batching import collate, make_batches
-from asr.features.cmvn import CmvnStats, normalize_features, stats_of
 from asr.training.dataset import (DataSet, cmvn_stats_of, compute_utterance_features, feature_bytes, load_dataset,
                                   normalize, resolve_feature_spec)
 from asr.training.distributed import DistContext, all_reduce_sum, barrier, gather_tensors
@@ -112,7 +111,7 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, model: nn.Module, train: DataSet, valid: DataSet | None,
                  out_dir: str | Path, *, context: DistContext | None = None, tokenizer=None,
-                 feature_spec=None, cmvn_stats: CmvnStats = None, progress: bool = True) -> None:
+                 feature_spec=None, progress: bool = True) -> None:
         self.config = config
         self.context = context or DistContext()
         self.device = self.context.device
@@ -122,7 +121,6 @@ class Trainer:
         self.out_dir = Path(out_dir)
         self.tokenizer = tokenizer
         self.feature_spec = feature_spec
-        self.cmvn_stats = cmvn_stats
         self.progress = progress and self.context.is_main
         self.optimizer = make_optimizer(config, self.model.parameters())
         self.ctc = nn.CTCLoss(blank=0, reduction="sum", zero_infinity=True)
@@ -192,8 +190,7 @@ class Trainer:
                 continue
             perturbed = compute_utterance_features(self.train_set.data_dir, u.key, self.feature_spec, factor, warp,
                                                    wave_augment)
-            stats = stats_of(self.cmvn_stats, u.key, self.train_set.data_dir.utt2spk)
-            feats.append(normalize_features(perturbed, stats, self.config.norm_vars, self.config.cmvn))
+            feats.append(self.train_set.normalized(u.key, perturbed))
         return feats
 
     def prepare_batch(self, global_batch: list[int], epoch: int, batch_index: int) -> tuple:
@@ -497,7 +494,7 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
                   f"({spec.source}), {len(tokenizer.tokens)} outputs", flush=True)
         barrier(context)
         trainer = Trainer(config, model, train_set, valid_set, out_dir, context=context, tokenizer=tokenizer,
-                          feature_spec=spec, cmvn_stats=stats, progress=progress)
+                          feature_spec=spec, progress=progress)
         if checkpoint is not None:
             trainer.resume(checkpoint)
         trainer.fit()

@@ -63,7 +63,7 @@ def test_speed_perturbation_changes_length_reproducibly(wav_corpus):
     normalize(dataset, stats, True)
     config = TrainConfig(model="rnn", hidden_size=4, num_layers=1, speed_perturb=(0.8, 1.25), feature_type="fbank")
     trainer = Trainer(config, build_model(config, 10, len(tokenizer.tokens)), dataset, None, data.parent / "exp",
-                      feature_spec=spec, cmvn_stats=stats, progress=False)
+                      feature_spec=spec, progress=False)
     first = trainer._batch_features([0, 1, 2, 3], epoch=0, batch_index=0)
     assert [len(f) for f in first] != [len(u.feats) for u in dataset.utterances]
     again = trainer._batch_features([0, 1, 2, 3], epoch=0, batch_index=0)
@@ -79,7 +79,7 @@ def test_vtlp_warps_each_utterance_reproducibly_within_its_range(wav_corpus):
     normalize(dataset, stats, True)
     config = TrainConfig(model="rnn", hidden_size=4, num_layers=1, vtlp=0.1, feature_type="fbank", seed=5)
     trainer = Trainer(config, build_model(config, 10, len(tokenizer.tokens)), dataset, None, data.parent / "exp",
-                      feature_spec=spec, cmvn_stats=stats, progress=False)
+                      feature_spec=spec, progress=False)
     first = trainer._batch_features([0, 1, 2, 3], epoch=0, batch_index=0)
     again = trainer._batch_features([0, 1, 2, 3], epoch=0, batch_index=0)
     other_epoch = trainer._batch_features([0, 1, 2, 3], epoch=1, batch_index=0)
