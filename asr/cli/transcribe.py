@@ -10,10 +10,15 @@ from asr.inference.config import InferenceConfig
 from asr.decoding import DecodeOptions
 from asr.inference.transcribe import FORMATS
 
-TRANSCRIBE_RUN_FIELDS = ("greedy", "device", "num_threads", "chunk_length_s", "chunk_context_s", "segment")
+TRANSCRIBE_RUN_FIELDS = ("greedy", "device", "num_threads", "chunk_length_s", "chunk_context_s", "segment",
+                         "endpoint_silence_s", "endpoint_idle_s", "endpoint_max_s")
 TRANSCRIBE_RUN_HELP = {**RUN_HELP, "chunk_length_s": "Seconds per chunk of long audio.",
                        "chunk_context_s": "Seconds of context each side of a chunk.",
-                       "segment": "Audio longer than a chunk: cut in its pauses (energy VAD) or by the clock."}
+                       "segment": "Audio longer than a chunk: cut in its pauses (energy VAD) or by the clock.",
+                       "endpoint_silence_s": "--stream: seconds of silence after words that end an utterance "
+                                             "(0: never).",
+                       "endpoint_idle_s": "--stream: seconds of silence with no word that are dropped (0: never).",
+                       "endpoint_max_s": "--stream: seconds after which an utterance ends (0: no limit)."}
 
 
 @click.command()
@@ -28,8 +33,9 @@ TRANSCRIBE_RUN_HELP = {**RUN_HELP, "chunk_length_s": "Seconds per chunk of long 
 @click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
 @click.option("--stream", is_flag=True,
               help="Streaming recognition with a causal model (asr train --causal true): each AUDIO (`-`: stdin, "
-                   "16-bit WAV or raw little-endian samples at the model's rate) is read in blocks and the partial "
-                   "text printed on stderr as it changes; the result as --format says.")
+                   "16-bit WAV or raw little-endian samples at the model's rate) is read in blocks, the partial "
+                   "text printed on stderr as it changes, and each utterance (ended by a pause, --endpoint-*) "
+                   "printed as it ends (text, json; srt, ctm and --output-dir: the whole stream at its end).")
 @click.option("--block-ms", type=click.FloatRange(1.0, 320.0), default=320.0, show_default=True,
               help="--stream: milliseconds of audio per block.")
 @dataclass_options(DecodeOptions, skip=("blank",), helps=SEARCH_HELP)
@@ -63,16 +69,22 @@ def transcribe(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwor
             raise click.UsageError("`-` (stdin) is streamed audio: add --stream (and a causal model)")
         transcriber = Transcriber(model_dir, lm=lm_path, lang_dir=lang_dir, hotwords=hotwords, options=options,
                                   config=config, channel=channel, progress=progress)
-    for path in tqdm(audio, desc="transcribing", unit="file", disable=not progress or len(audio) == 1 or stream,
+    several = len(audio) > 1
+    for path in tqdm(audio, desc="transcribing", unit="file", disable=not progress or several or stream,
                      dynamic_ncols=True):
-        transcript = _stream(transcriber, path, block_ms, channel) if stream else transcriber(path)
-        if output_dir is None:
-            click.echo(format_transcript(transcript, fmt, several=len(audio) > 1), nl=False)
+        live = stream and output_dir is None and fmt in ("text", "json")  # each utterance printed as it ends
+        if stream:
+            print_final = (lambda t: click.echo(format_transcript(t, fmt, several=several), nl=False)) if live else None
+            transcript = _stream(transcriber, path, block_ms, channel, on_final=print_final)
         else:
+            transcript = transcriber(path)
+        if output_dir is not None:
             write_transcript(transcript, fmt, output_dir)
+        elif not live:
+            click.echo(format_transcript(transcript, fmt, several=several), nl=False)
 
 
-def _stream(transcriber, path: str, block_ms: float, channel: int | None):
+def _stream(transcriber, path: str, block_ms: float, channel: int | None, on_final):
     """One AUDIO through a streaming transcriber, the partial text on stderr as it changes."""
     import sys
 
@@ -81,5 +93,5 @@ def _stream(transcriber, path: str, block_ms: float, channel: int | None):
     rate = transcriber.rate
     blocks = read_pcm_blocks(sys.stdin.buffer, rate, block_ms) if path == "-" else \
         file_blocks(path, rate, block_ms, channel)
-    return transcribe_stream(transcriber, blocks, path, on_partial=lambda text: click.echo(f"partial: {text}",
-                                                                                         err=True))
+    return transcribe_stream(transcriber, blocks, path, on_final=on_final,
+                             on_partial=lambda text: click.echo(f"partial: {text}", err=True))

@@ -29,6 +29,12 @@ class InferenceConfig:
     chunk_context_s: float = 4.0  # transcribe: extra audio each side of a chunk, seen by the model, then dropped
     segment: Literal["energy", "none"] = "energy"  # transcribe: audio longer than a chunk is cut in its pauses
     #                                               (energy VAD, asr.inference.vad), or by the clock (none)
+    # transcribe --stream: a stream is cut into utterances at endpoints (Kaldi's and sherpa-onnx's endpoint rules,
+    # silence = output frames whose best unit is the blank); each utterance is final when it ends, and the search
+    # and the network start afresh, so memory stays bounded however long the stream runs. 0 turns a rule off.
+    endpoint_silence_s: float = 1.2  # rule 2: this much silence after words ends the utterance
+    endpoint_idle_s: float = 2.4     # rule 1: this much silence with no word yet is dropped (no words)
+    endpoint_max_s: float = 20.0     # rule 3: an utterance this long ends, whatever follows
 
     def __post_init__(self) -> None:
         for name in ("num_threads", "max_batch_frames", "max_batch_size", "nj"):
@@ -38,6 +44,9 @@ class InferenceConfig:
             raise AsrError(f"chunk_length_s={self.chunk_length_s}: must be positive, e.g. 30")
         if self.chunk_context_s < 0:
             raise AsrError(f"chunk_context_s={self.chunk_context_s}: must be >= 0, e.g. 4")
+        for name in ("endpoint_silence_s", "endpoint_idle_s", "endpoint_max_s"):
+            if getattr(self, name) < 0:
+                raise AsrError(f"{name}={getattr(self, name)}: must be >= 0 seconds (0 turns the rule off)")
 
 
 def field_names(cls: type) -> set[str]:

@@ -37,14 +37,17 @@ def test_streamed_posteriors_equal_those_of_the_whole_recording(fsdd_dir, tmp_pa
     network run once on the recording's features."""
     model_dir = random_crnn_dir(tmp_path / "exp", fsdd_dir, subsampling, causal=True, end_padding=end_padding)
     speech = np.concatenate([sf.read(f, dtype="float32")[0] for f in sorted(fsdd_dir.glob("*.wav"))[:3]]) * 32768.0
-    transcriber = StreamingTranscriber(model_dir, config=InferenceConfig(device="cpu", greedy=True))
+    one_utterance = InferenceConfig(device="cpu", greedy=True, endpoint_silence_s=0, endpoint_idle_s=0,
+                                    endpoint_max_s=0)
+    transcriber = StreamingTranscriber(model_dir, config=one_utterance)
     whole = model_posteriors(transcriber.model, [transcriber.model.network_input(speech, 8000)])[0]
     for block in (2560, 296, 1001):
         stream = transcriber.start()
         for start in range(0, len(speech), block):
             stream.accept_waveform(speech[start:start + block])
+        search = stream.search
         stream.finish()
-        streamed = np.concatenate(stream.search.blocks)
+        streamed = np.concatenate(search.blocks)
         assert streamed.shape == whole.shape
         np.testing.assert_allclose(streamed, whole, atol=1e-5)
 
@@ -62,6 +65,40 @@ def test_a_stream_transcribes_as_the_offline_transcriber_does(causal_tone_dir, t
     assert streamed.words == offline.words and streamed.duration == pytest.approx(offline.duration)
     assert partials[-1] == text and len(partials) >= 4  # the words appeared as the audio came in
     assert all(text.startswith(p) for p in partials)
+
+
+def test_a_long_stream_is_cut_into_utterances_at_its_pauses(causal_tone_dir, tmp_path):
+    """Two utterances 3 s apart, then 6 s of silence: each utterance is final at its pause, with the words and
+    times of offline transcription cut in the file's pauses (the energy VAD, chunks shorter than the file); the
+    silence gives no words and the stream keeps only the frames since its last endpoint; `asr transcribe --stream`
+    prints one line per utterance as it ends."""
+    audio = np.concatenate([synthesize(causal_tone_dir, spell(causal_tone_dir, "ab ba")),
+                            synthesize(causal_tone_dir, [], edge_s=1.5, seed=1),
+                            synthesize(causal_tone_dir, spell(causal_tone_dir, "dc cd"), seed=2),
+                            synthesize(causal_tone_dir, [], edge_s=3.0, seed=3)])
+    path = write_wav(tmp_path / "two.wav", audio)
+    offline = Transcriber(causal_tone_dir, config=InferenceConfig(device="cpu", chunk_length_s=2.0))(path)
+    transcriber = StreamingTranscriber(causal_tone_dir, config=CPU)
+    finals = []
+    whole = transcribe_stream(transcriber, file_blocks(path, RATE, block_ms=100), str(path), on_final=finals.append)
+    assert [f.text for f in finals] == ["ab ba", "dc cd"] and whole.text == offline.text == "ab ba dc cd"
+    shift = transcriber.model.frame_shift_s
+    for streamed, offline_word in zip(whole.words, offline.words):
+        assert streamed.word == offline_word.word
+        assert abs(streamed.start - offline_word.start) <= 2 * shift
+        assert abs(streamed.end - offline_word.end) <= 2 * shift
+    stream = transcriber.start()
+    for block in file_blocks(path, RATE, block_ms=100):
+        stream.accept_waveform(block)
+    assert stream.frames * shift <= CPU.endpoint_idle_s + 0.1 + shift  # the trailing silence was dropped
+    assert [f.text for f in stream.take_finals()] == ["ab ba", "dc cd"]
+    assert stream.finish().text == "ab ba dc cd" and stream.take_finals() == []
+
+    command = [sys.executable, "-m", "asr", "transcribe", "--model", str(causal_tone_dir), "--device", "cpu",
+               "--stream", "--no-progress", "-"]
+    done = subprocess.run(command, input=_wav_bytes(np.round(audio), RATE), capture_output=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode() == "ab ba\ndc cd\n"
 
 
 def test_what_cannot_stream_is_refused_with_the_fix(causal_tone_dir, tmp_path, fsdd_dir):
