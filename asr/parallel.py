@@ -1,9 +1,11 @@
-"""Work in parallel processes, one way for every stage: `process_pool`, `cluster_executor`, `results_in_order`.
+"""Work in parallel processes, one way for every stage: `contiguous_jobs`, `process_pool`, `cluster_executor`,
+`results_in_order`.
 
-Feature extraction runs one job per split of a data directory; decoding runs each utterance's search while the
-main process runs the network. Local workers are forked where the platform can fork, so they inherit large
-read-only state (an LM, a data directory) copy-on-write instead of receiving a pickled copy, and they are started
-when the pool is made, before the caller starts threads of its own (torch's), which a fork must not copy.
+Feature extraction and the audio perturbations run one job per contiguous split of a data directory
+(`contiguous_jobs`); decoding runs each utterance's search while the main process runs the network. Local workers
+are forked where the platform can fork, so they inherit large read-only state (an LM, a data directory)
+copy-on-write instead of receiving a pickled copy, and they are started when the pool is made, before the caller
+starts threads of its own (torch's), which a fork must not copy.
 
 `cluster_executor(cmd)` is Kaldi's `--cmd` for jobs that take a split of a data directory, where `local` is this
 machine's process pool and `dask:ADDRESS`, a dask.distributed scheduler, behind which dask-jobqueue runs the
@@ -19,12 +21,17 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, Iterator, Sequence, TypeVar
+
+import numpy as np
 
 from asr.errors import AsrError, import_extra
 
 LOCAL = "local"
 DASK_PREFIX = "dask:"
+
+T = TypeVar("T")
 
 
 def mp_context() -> Any:
@@ -32,6 +39,14 @@ def mp_context() -> Any:
     if os.name == "posix":
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context()
+
+
+def contiguous_jobs(items: Sequence[T], nj: int) -> list[list[T]]:
+    """`nj` contiguous, nearly equal slices of `items` (fewer when there are fewer items; none empty), so the
+    jobs' results concatenated in job order are in the order of `items`."""
+    nj = max(1, min(nj, len(items)))
+    bounds = np.linspace(0, len(items), nj + 1).round().astype(int)
+    return [list(items[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 @contextlib.contextmanager
@@ -83,7 +98,8 @@ def results_in_order(futures: Sequence[Any], poll: Callable[[], None] | None = N
                      on_done: Callable[[int], None] | None = None, interval_s: float = 0.1) -> list:
     """Every future's result, in order (concurrent.futures or dask futures). While waiting, `poll()` runs every
     `interval_s` and `on_done(index)` once per future as it finishes (to feed a progress bar); the first failure
-    cancels the futures not yet started and is raised."""
+    cancels the futures not yet started and is raised (a worker process that died, locally or on a dask cluster,
+    as a one-line AsrError: its own exception says nothing a user can act on)."""
     remaining = list(enumerate(futures))
     while remaining:
         if not any(f.done() for _, f in remaining):
@@ -100,7 +116,11 @@ def results_in_order(futures: Sequence[Any], poll: Callable[[], None] | None = N
             for _, future in remaining:
                 future.cancel()
             break
-    for future in futures:  # the first failed job's error, in submission order
+    for index, future in enumerate(futures):  # the first failed job's error, in submission order
         if future.done() and not future.cancelled() and future.exception() is not None:
+            error = future.exception()
+            if isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker":
+                raise AsrError(f"job {index + 1} of {len(futures)}: its worker process died ({type(error).__name__}: "
+                               f"killed, out of memory or crashed); rerun, with fewer jobs if memory ran out") from None
             future.result()
     return [f.result() for f in futures]

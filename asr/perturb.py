@@ -12,6 +12,10 @@ tool (Kaldi, sox, lhotse) reads it as it is.
   from (seed, recording id); ids are kept.
 - resample: every recording at `sample_frequency`; ids are kept.
 
+The recordings are split into `nj` contiguous jobs that run in this process, in local processes or on a dask
+cluster (`cmd`, as `asr features`); each writes its files into the output's wav/ folder (a shared file system on
+a cluster) and the output is the same whatever `nj` and `cmd`.
+
 Features (feats.scp, cmvn.scp, utt2num_frames, feats.conf) do not describe the new audio and are not copied.
 """
 
@@ -23,7 +27,7 @@ import shutil
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -31,6 +35,7 @@ from asr.audio import INT16_SCALE, read_wav_scp_entry, resample
 from asr.datadir import DataDir, Segment, read_data_dir, write_data_dir
 from asr.errors import AsrError
 from asr.models.specaugment import speed_perturb
+from asr.parallel import LOCAL, cluster_executor, contiguous_jobs, process_pool, results_in_order
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +43,43 @@ AUDIO_DIR = "wav"
 DEFAULT_SPEED_FACTORS = (0.9, 1.0, 1.1)   # Kaldi's 3-way speed perturbation
 DEFAULT_VOLUME_RANGE = (0.125, 2.0)       # perturb_data_dir_volume.sh --scale-low/--scale-high
 
-# (samples, rate, recording id) -> (new samples, new rate)
+# (samples, rate, recording id) -> (new samples, new rate); module-level classes, so jobs in other processes
+# receive them pickled
 AudioTransform = Callable[[np.ndarray, int, str], tuple[np.ndarray, int]]
+
+
+@dataclass(frozen=True)
+class SpeedChange:
+    """The audio `factor` times faster at the same sample rate (pitch moves with it, as sox `speed`)."""
+
+    factor: float
+
+    def __call__(self, wave: np.ndarray, rate: int, recording: str) -> tuple[np.ndarray, int]:
+        return speed_perturb(wave, self.factor), rate
+
+
+@dataclass(frozen=True)
+class VolumeScale:
+    """Each recording scaled by a factor uniform in [low, high], drawn from (seed, recording id) so a rerun (or
+    another job split) writes the same audio."""
+
+    low: float
+    high: float
+    seed: int
+
+    def __call__(self, wave: np.ndarray, rate: int, recording: str) -> tuple[np.ndarray, int]:
+        rng = np.random.default_rng([self.seed, zlib.crc32(recording.encode())])
+        return wave * rng.uniform(self.low, self.high), rate
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """Every recording at `sample_frequency` (polyphase)."""
+
+    sample_frequency: int
+
+    def __call__(self, wave: np.ndarray, rate: int, recording: str) -> tuple[np.ndarray, int]:
+        return resample(wave, rate, self.sample_frequency), self.sample_frequency
 
 
 @dataclass(frozen=True)
@@ -53,9 +93,12 @@ class AudioCopy:
 
 
 def rewrite_audio(src: str | os.PathLike, dst: str | os.PathLike, copies: list[AudioCopy], *,
-                  allow_pipes: bool = False, desc: str = "rewrite audio", progress: bool = True) -> DataDir:
+                  allow_pipes: bool = False, desc: str = "rewrite audio", progress: bool = True, nj: int = 1,
+                  cmd: str = LOCAL) -> DataDir:
     """Write data dir `dst` holding every copy of `src`'s utterances, each transformed recording written to
-    DST/wav/<id>.wav. `dst` appears only once complete (a failure leaves an existing `dst` as it was)."""
+    DST/wav/<id>.wav by one of `nj` jobs running where `cmd` says (local, or dask:ADDRESS:
+    asr.parallel.cluster_executor). `dst` appears only once complete (a failure leaves an existing `dst` as it
+    was)."""
     from tqdm import tqdm
 
     data = read_data_dir(src)
@@ -70,27 +113,18 @@ def rewrite_audio(src: str | os.PathLike, dst: str | os.PathLike, copies: list[A
     tmp = dst.with_name(f".{dst.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / AUDIO_DIR).mkdir(parents=True)
-    audio_dir = (dst / AUDIO_DIR).resolve()
-    new = DataDir(path=dst)
-    clipped = 0
     wav_scp = Path(src) / "wav.scp"
+    recordings = [(f"{wav_scp}:{line}", recording, entry)
+                  for line, (recording, entry) in enumerate(sorted(data.wav_scp.items()), start=1)]
+    jobs = contiguous_jobs(recordings, nj)
+    new = DataDir(path=dst)
+    bar = tqdm(total=len(recordings), desc=desc, unit="rec", disable=not progress, leave=False)
     try:
-        recordings = sorted(data.wav_scp.items())
-        for line, (recording, entry) in enumerate(tqdm(recordings, desc=desc, unit="rec", disable=not progress,
-                                                       leave=False), start=1):
-            transformed = [c for c in copies if c.transform is not None]
-            if transformed:
-                wave, rate = read_wav_scp_entry(entry, allow_pipes=allow_pipes, source=f"{wav_scp}:{line}")
-            for copy in copies:
-                if copy.transform is None:
-                    new.wav_scp[copy.prefix + recording] = entry
-                    continue
-                out, out_rate = copy.transform(wave, rate, recording)
-                samples = np.round(np.asarray(out, dtype=np.float64))
-                clipped += int(np.count_nonzero(np.abs(samples) > INT16_SCALE - 1))
-                name = f"{copy.prefix}{recording}.wav"
-                _write_wav(tmp / AUDIO_DIR / name, np.clip(samples, -INT16_SCALE, INT16_SCALE - 1), out_rate)
-                new.wav_scp[copy.prefix + recording] = str(audio_dir / name)
+        results = _run_jobs(jobs, bar, cmd, copies, (tmp / AUDIO_DIR).absolute(), (dst / AUDIO_DIR).resolve(),
+                            allow_pipes)
+        for entries, _ in results:
+            new.wav_scp.update(entries)
+        clipped = sum(count for _, count in results)
         for copy in copies:
             p, scale = copy.prefix, copy.duration_scale
             new.text.update({p + u: t for u, t in data.text.items()})
@@ -105,11 +139,48 @@ def rewrite_audio(src: str | os.PathLike, dst: str | os.PathLike, copies: list[A
         shutil.rmtree(dst, ignore_errors=True)
         tmp.rename(dst)
     finally:
+        bar.close()
         shutil.rmtree(tmp, ignore_errors=True)
     if clipped:
         logger.warning("%s: %d samples clipped to the 16-bit range", dst, clipped)
     logger.info("wrote %s: %d utterances (%s)", dst, len(new.utterances), desc)
     return new
+
+
+def _run_jobs(jobs: list[list[tuple[str, str, str]]], bar: Any, cmd: str,
+              *args: Any) -> list[tuple[dict[str, str], int]]:
+    """Run `_rewrite_job(job, *args)` for every job: in this process for one local job (the bar moves per
+    recording), else one local process per job or a task each on a dask scheduler (the bar moves per job)."""
+    if cmd == LOCAL and len(jobs) == 1:
+        return [_rewrite_job(jobs[0], *args, bar=bar)]
+    with process_pool(len(jobs)) if cmd == LOCAL else cluster_executor(cmd) as executor:
+        futures = [executor.submit(_rewrite_job, job, *args) for job in jobs]
+        return results_in_order(futures, on_done=lambda index: bar.update(len(jobs[index])))
+
+
+def _rewrite_job(recordings: list[tuple[str, str, str]], copies: list[AudioCopy], out_dir: Path, audio_dir: Path,
+                 allow_pipes: bool, bar: Any = None) -> tuple[dict[str, str], int]:
+    """One job: each (source, recording id, wav.scp entry) through every copy, the new files written into
+    `out_dir` and listed under `audio_dir`, where they will be once the output is complete. Returns the job's
+    wav.scp entries (in recording order) and its count of samples clipped to 16 bits."""
+    wav_scp: dict[str, str] = {}
+    clipped = 0
+    for source, recording, entry in recordings:
+        if any(c.transform is not None for c in copies):
+            wave, rate = read_wav_scp_entry(entry, allow_pipes=allow_pipes, source=source)
+        for copy in copies:
+            if copy.transform is None:
+                wav_scp[copy.prefix + recording] = entry
+                continue
+            out, out_rate = copy.transform(wave, rate, recording)
+            samples = np.round(np.asarray(out, dtype=np.float64))
+            clipped += int(np.count_nonzero(np.abs(samples) > INT16_SCALE - 1))
+            name = f"{copy.prefix}{recording}.wav"
+            _write_wav(out_dir / name, np.clip(samples, -INT16_SCALE, INT16_SCALE - 1), out_rate)
+            wav_scp[copy.prefix + recording] = str(audio_dir / name)
+        if bar is not None:
+            bar.update(1)
+    return wav_scp, clipped
 
 
 def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
@@ -125,43 +196,35 @@ def speed_prefix(factor: float) -> str:
 
 def perturb_data_dir_speed(src: str | os.PathLike, dst: str | os.PathLike,
                            factors: tuple[float, ...] = DEFAULT_SPEED_FACTORS, *, allow_pipes: bool = False,
-                           progress: bool = True) -> DataDir:
+                           progress: bool = True, nj: int = 1, cmd: str = LOCAL) -> DataDir:
     """Kaldi's perturb_data_dir_speed.sh (perturb_data_dir_speed_3way.sh for 0.9,1.0,1.1): one copy per factor,
     the audio `factor` times faster at the same sample rate (pitch moves with it, as sox `speed`), ids prefixed
-    `sp<factor>-` and durations divided by the factor; 1.0 keeps the originals under their own ids."""
+    `sp<factor>-` and durations divided by the factor; 1.0 keeps the originals under their own ids. `nj` jobs
+    (default 1) run where `cmd` says (default local; dask:ADDRESS for a cluster)."""
     if not factors or len(set(factors)) != len(factors) or any(not 0.5 <= f <= 2.0 for f in factors):
         raise AsrError(f"speed factors {','.join(map(str, factors))}: give distinct factors in [0.5, 2.0], "
                        f"e.g. 0.9,1.0,1.1")
-
-    def speed(factor: float) -> AudioTransform:
-        return lambda wave, rate, _: (speed_perturb(wave, factor), rate)
-
-    copies = [AudioCopy(speed_prefix(f), None if f == 1.0 else speed(f), 1.0 / f) for f in factors]
+    copies = [AudioCopy(speed_prefix(f), None if f == 1.0 else SpeedChange(f), 1.0 / f) for f in factors]
     return rewrite_audio(src, dst, copies, allow_pipes=allow_pipes,
-                         desc=f"speed {','.join(f'{f:g}' for f in factors)}", progress=progress)
+                         desc=f"speed {','.join(f'{f:g}' for f in factors)}", progress=progress, nj=nj, cmd=cmd)
 
 
 def perturb_data_dir_volume(src: str | os.PathLike, dst: str | os.PathLike, *,
                             scale_low: float = DEFAULT_VOLUME_RANGE[0], scale_high: float = DEFAULT_VOLUME_RANGE[1],
-                            seed: int = 0, allow_pipes: bool = False, progress: bool = True) -> DataDir:
+                            seed: int = 0, allow_pipes: bool = False, progress: bool = True, nj: int = 1,
+                            cmd: str = LOCAL) -> DataDir:
     """Kaldi's perturb_data_dir_volume.sh: each recording scaled by a factor uniform in [scale_low, scale_high],
-    drawn from (seed, recording id) so a rerun writes the same audio; ids kept."""
+    drawn from (seed, recording id) so a rerun writes the same audio; ids kept. `nj` jobs (default 1) run where
+    `cmd` says (default local; dask:ADDRESS for a cluster)."""
     if not 0.0 < scale_low <= scale_high:
         raise AsrError(f"volume range [{scale_low}, {scale_high}]: need 0 < scale-low <= scale-high")
-
-    def scale(wave: np.ndarray, rate: int, recording: str) -> tuple[np.ndarray, int]:
-        rng = np.random.default_rng([seed, zlib.crc32(recording.encode())])
-        return wave * rng.uniform(scale_low, scale_high), rate
-
-    return rewrite_audio(src, dst, [AudioCopy("", scale)], allow_pipes=allow_pipes, desc="volume",
-                         progress=progress)
+    return rewrite_audio(src, dst, [AudioCopy("", VolumeScale(scale_low, scale_high, seed))],
+                         allow_pipes=allow_pipes, desc="volume", progress=progress, nj=nj, cmd=cmd)
 
 
 def resample_data_dir(src: str | os.PathLike, dst: str | os.PathLike, sample_frequency: int, *,
-                      allow_pipes: bool = False, progress: bool = True) -> DataDir:
-    """Kaldi's resample_data_dir.sh: every recording at `sample_frequency` (polyphase); ids kept."""
-    def to_rate(wave: np.ndarray, rate: int, _: str) -> tuple[np.ndarray, int]:
-        return resample(wave, rate, sample_frequency), sample_frequency
-
-    return rewrite_audio(src, dst, [AudioCopy("", to_rate)], allow_pipes=allow_pipes,
-                         desc=f"resample to {sample_frequency} Hz", progress=progress)
+                      allow_pipes: bool = False, progress: bool = True, nj: int = 1, cmd: str = LOCAL) -> DataDir:
+    """Kaldi's resample_data_dir.sh: every recording at `sample_frequency` (polyphase); ids kept. `nj` jobs
+    (default 1) run where `cmd` says (default local; dask:ADDRESS for a cluster)."""
+    return rewrite_audio(src, dst, [AudioCopy("", Resampling(sample_frequency))], allow_pipes=allow_pipes,
+                         desc=f"resample to {sample_frequency} Hz", progress=progress, nj=nj, cmd=cmd)

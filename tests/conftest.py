@@ -58,3 +58,13 @@ def peaky():
     from peaky_posteriors import peaky_log_probs
 
     return peaky_log_probs
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A dask.distributed LocalCluster of two one-thread worker processes, for `--cmd dask:ADDRESS` tests (skipped
+    without the [cluster] extra)."""
+    distributed = pytest.importorskip("distributed", reason="the [cluster] extra (pip install 'asr[cluster]')")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=40) as local_cluster:
+        yield local_cluster

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from asr.errors import AsrError
 from asr.parallel import process_pool, results_in_order
 
 _STATE: dict = {}
@@ -55,3 +56,13 @@ def test_a_failing_job_raises_its_own_error_and_cancels_the_queued_ones() -> Non
             results_in_order(futures)
     assert futures[0].result() == 0
     assert any(f.cancelled() for f in futures[2:])
+
+
+def _die(_: int) -> None:
+    os._exit(1)
+
+
+def test_a_worker_process_that_dies_is_a_one_line_error() -> None:
+    with pytest.raises(AsrError, match=r"^job 1 of 2: its worker process died \(BrokenProcessPool"):
+        with process_pool(2) as pool:
+            results_in_order([pool.submit(_die, x) for x in range(2)])

@@ -104,6 +104,57 @@ def test_a_failed_perturbation_leaves_the_previous_output_and_names_the_line(dat
     assert not list(tmp_path.glob(".sp*"))  # no temporary folder left behind
 
 
+_REWRITES = {
+    "speed": lambda src, dst, **jobs: perturb_data_dir_speed(src, dst, (0.9, 1.0, 1.1), progress=False, **jobs),
+    "volume": lambda src, dst, **jobs: perturb_data_dir_volume(src, dst, seed=5, progress=False, **jobs),
+    "resample": lambda src, dst, **jobs: resample_data_dir(src, dst, 16000, progress=False, **jobs),
+}
+
+
+def _files(path: Path) -> dict[str, bytes]:
+    """Every file under `path` (data-dir files and the WAVs of wav/), by relative path."""
+    return {str(f.relative_to(path)): f.read_bytes() for f in sorted(path.rglob("*")) if f.is_file()}
+
+
+def test_parallel_jobs_write_the_bytes_one_job_writes(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sp"
+    assert run(["data", "perturb-speed", "--no-progress", data_dir, out]) == 0
+    one_job = _files(out)
+    assert run(["data", "perturb-speed", "--no-progress", "--nj", "2", data_dir, out]) == 0
+    assert _files(out) == one_job
+    assert len([name for name in one_job if name.startswith("wav/")]) == 2 * 9
+    assert run(["data", "validate", out]) == 0
+
+
+@pytest.mark.parametrize("rewrite", sorted(_REWRITES))
+def test_dask_jobs_write_the_bytes_local_jobs_write(cluster, data_dir: Path, tmp_path: Path, rewrite: str) -> None:
+    out = tmp_path / "out"
+    _REWRITES[rewrite](data_dir, out)
+    local = _files(out)
+    _REWRITES[rewrite](data_dir, out, nj=2, cmd=f"dask:{cluster.scheduler_address}")
+    assert _files(out) == local
+
+
+@pytest.mark.parametrize("cmd", ["local", "dask"])
+def test_a_failed_job_leaves_the_previous_output_and_names_the_file(data_dir: Path, tmp_path: Path, cmd: str,
+                                                                    request: pytest.FixtureRequest) -> None:
+    if cmd == "dask":
+        cmd = f"dask:{request.getfixturevalue('cluster').scheduler_address}"
+    out = tmp_path / "sp"
+    perturb_data_dir_speed(data_dir, out, (1.1,), progress=False)
+    before = _files(out)
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF, but not audio")
+    lines = (data_dir / "wav.scp").read_text().splitlines()
+    lines[-2] = f"{lines[-2].split()[0]} {corrupt}"  # in the second of two jobs
+    (data_dir / "wav.scp").write_text("\n".join(lines) + "\n")
+    with pytest.raises(AsrError, match=rf"wav.scp:{len(lines) - 1}: {corrupt}: ") as error:
+        perturb_data_dir_speed(data_dir, out, (1.1,), progress=False, nj=2, cmd=cmd)
+    assert "\n" not in str(error.value)
+    assert _files(out) == before
+    assert not list(tmp_path.glob(".sp*"))  # no temporary folder left behind
+
+
 @pytest.mark.parametrize("factors", ["0.9,0.9", "3.0", "fast"])
 def test_bad_speed_factors_are_one_line_errors(data_dir: Path, tmp_path: Path, factors: str, capsys) -> None:
     assert run(["data", "perturb-speed", "--factors", factors, data_dir, tmp_path / "sp"]) != 0

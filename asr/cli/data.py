@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -15,6 +16,17 @@ from asr.inference.vad import VadOptions
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _job_options(command: Callable) -> Callable:
+    """--nj and --cmd as `asr features` has them: where the jobs that write the new audio run."""
+    command = click.option(
+        "--cmd", default="local", show_default=True,
+        help="Where the --nj jobs run (Kaldi's --cmd): local, or dask:ADDRESS of a dask.distributed scheduler (on "
+             "Slurm/PBS/SGE/LSF through dask-jobqueue; pip install 'asr[cluster]'); jobs write into DST's folder, so "
+             "a cluster needs a shared file system.")(command)
+    return click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True,
+                        help="Parallel jobs (contiguous runs of recordings).")(command)
 
 
 @click.group()
@@ -114,13 +126,15 @@ def _factors(ctx: click.Context, param: click.Parameter, value: str) -> tuple[fl
 @click.argument("dst", type=_DIR)
 @click.option("--factors", default="0.9,1.0,1.1", show_default=True, callback=_factors,
               help="Speed factors; each but 1.0 adds a copy with ids prefixed sp<factor>- (Kaldi's 3-way default).")
+@_job_options
 @click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (only for trusted data).")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
-def perturb_speed(src: Path, dst: Path, factors: tuple[float, ...], allow_pipes: bool, progress: bool) -> None:
+def perturb_speed(src: Path, dst: Path, factors: tuple[float, ...], nj: int, cmd: str, allow_pipes: bool,
+                  progress: bool) -> None:
     """Speed-perturbed copies of SRC into DST, audio written to DST/wav/ (Kaldi's perturb_data_dir_speed.sh)."""
     from asr.perturb import perturb_data_dir_speed
 
-    result = perturb_data_dir_speed(src, dst, factors, allow_pipes=allow_pipes, progress=progress)
+    result = perturb_data_dir_speed(src, dst, factors, allow_pipes=allow_pipes, progress=progress, nj=nj, cmd=cmd)
     click.echo(f"{dst}: {len(result.utterances)} utterances, {len(result.speakers)} speakers")
 
 
@@ -130,15 +144,16 @@ def perturb_speed(src: Path, dst: Path, factors: tuple[float, ...], allow_pipes:
 @click.option("--scale-low", type=float, default=0.125, show_default=True, help="Smallest volume factor.")
 @click.option("--scale-high", type=float, default=2.0, show_default=True, help="Largest volume factor.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the per-recording factors.")
+@_job_options
 @click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (only for trusted data).")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
-def perturb_volume(src: Path, dst: Path, scale_low: float, scale_high: float, seed: int, allow_pipes: bool,
-                   progress: bool) -> None:
+def perturb_volume(src: Path, dst: Path, scale_low: float, scale_high: float, seed: int, nj: int, cmd: str,
+                   allow_pipes: bool, progress: bool) -> None:
     """SRC with every recording's volume scaled at random into DST/wav/ (Kaldi's perturb_data_dir_volume.sh)."""
     from asr.perturb import perturb_data_dir_volume
 
     result = perturb_data_dir_volume(src, dst, scale_low=scale_low, scale_high=scale_high, seed=seed,
-                                     allow_pipes=allow_pipes, progress=progress)
+                                     allow_pipes=allow_pipes, progress=progress, nj=nj, cmd=cmd)
     click.echo(f"{dst}: {len(result.utterances)} utterances, {len(result.speakers)} speakers")
 
 
@@ -146,13 +161,16 @@ def perturb_volume(src: Path, dst: Path, scale_low: float, scale_high: float, se
 @click.argument("src", type=_EXISTING_DIR)
 @click.argument("dst", type=_DIR)
 @click.option("--sample-frequency", type=click.IntRange(min=1000), required=True, help="The new sample rate (Hz).")
+@_job_options
 @click.option("--allow-pipes", is_flag=True, help="Run `cmd |` entries of wav.scp (only for trusted data).")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
-def resample(src: Path, dst: Path, sample_frequency: int, allow_pipes: bool, progress: bool) -> None:
+def resample(src: Path, dst: Path, sample_frequency: int, nj: int, cmd: str, allow_pipes: bool,
+             progress: bool) -> None:
     """SRC with every recording resampled into DST/wav/ (Kaldi's utils/data/resample_data_dir.sh)."""
     from asr.perturb import resample_data_dir
 
-    result = resample_data_dir(src, dst, sample_frequency, allow_pipes=allow_pipes, progress=progress)
+    result = resample_data_dir(src, dst, sample_frequency, allow_pipes=allow_pipes, progress=progress, nj=nj,
+                               cmd=cmd)
     click.echo(f"{dst}: {len(result.utterances)} utterances, resampled to {sample_frequency} Hz")
 
 

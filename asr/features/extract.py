@@ -31,6 +31,7 @@ from asr.features.deltas import add_deltas
 from asr.features.files import ARCHIVE_FORMATS, SINGLE_FORMATS, ArkOrNpzWriter, read_features, write_matrix
 from asr.fileio import write_text_atomic
 from asr.kaldi_io import ArkWriter, write_kaldi_map
+from asr.parallel import contiguous_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -142,13 +143,6 @@ def _extract_job(data: Any, utts: list[str], kind: str, opts: Any, flavor: str, 
     return rows, list((failed or {}).items()), seconds
 
 
-def _split(items: list[str], parts: int) -> list[list[str]]:
-    """`parts` contiguous, nearly equal slices (none empty)."""
-    parts = max(1, min(parts, len(items)))
-    bounds = np.linspace(0, len(items), parts + 1).round().astype(int)
-    return [items[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-
-
 def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavor: str = "kaldi",
                      out_dir: str | os.PathLike | None = None, nj: int = 1, skip_errors: bool = False,
                      audio: AudioOptions | None = None, compress: bool = False,
@@ -168,7 +162,7 @@ def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavo
     utts = data.utterances
     out = Path(out_dir) if out_dir is not None else Path(data_dir)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = _split(utts, nj)
+    jobs = contiguous_jobs(utts, nj)
     arks = [(out / ("feats.ark" if len(jobs) == 1 else f"feats.{j + 1}.ark")).absolute() for j in range(len(jobs))]
     # jobs write beside the final names; the previous feats.scp stays valid until every job has succeeded
     partials = [ark.with_name(ark.name + ".partial") for ark in arks]

@@ -21,7 +21,7 @@ set -euo pipefail
 stage=0
 stop_stage=100
 nj=2
-cmd=local            # where the --nj jobs of features and decoding run: local, or dask:ADDRESS (Kaldi --cmd)
+cmd=local            # where the --nj jobs of perturbation, features and decoding run: local, or dask:ADDRESS (--cmd)
 work_dir=             # where downloads/ synthetic/ data/ exp/ go (default: this recipe's folder)
 corpus_dir=           # a folder holding recordings/ (or the recordings themselves); empty: download
 splits="loso official"  # any of: official speaker loso
@@ -118,7 +118,8 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     grep -E '^[^ ]+( (ZERO|ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE))+$' data/speechocean_all/text \
       | cut -d' ' -f1 > data/speechocean_all/digits.list
     asr data subset --utt-list data/speechocean_all/digits.list data/speechocean_all data/speechocean_digits_16k
-    asr data resample --no-progress --sample-frequency 8000 data/speechocean_digits_16k data/speechocean_digits
+    asr data resample --no-progress --nj "$nj" --cmd "$cmd" --sample-frequency 8000 data/speechocean_digits_16k \
+      data/speechocean_digits
     pools+=(data/speechocean_digits)
   fi
   for fold in $folds; do
@@ -143,8 +144,8 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     if [ -n "$speed_perturb" ]; then
       log "stage 1: data/$fold/train at speeds $speed_perturb"
       mv "data/$fold/train" "data/$fold/train_nosp"
-      asr data perturb-speed --no-progress --factors "$(echo $speed_perturb | tr ' ' ',')" "data/$fold/train_nosp" \
-        "data/$fold/train"
+      asr data perturb-speed --no-progress --nj "$nj" --cmd "$cmd" --factors "$(echo $speed_perturb | tr ' ' ',')" \
+        "data/$fold/train_nosp" "data/$fold/train"
     fi
     for part in train dev test; do [ ! -d "data/$fold/$part" ] || asr data validate "data/$fold/$part"; done
   done

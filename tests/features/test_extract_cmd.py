@@ -28,13 +28,6 @@ def _data_dir(root: Path, count: int = 12) -> Path:
     return root / "data"
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=40) as local_cluster:
-        yield local_cluster
-
-
 def _features(data: Path) -> dict[str, np.ndarray]:
     return dict(read_scp_matrices(data / "feats.scp"))
 
