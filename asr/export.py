@@ -6,6 +6,9 @@ The exported graph takes one utterance, (1, T, F) float32 features after CMVN, a
 log-posteriors; its RNN runs unpacked, which for a single unpadded utterance is what the packed training graph
 computes. ONNX goes through torch's TorchScript-based exporter (`dynamo=False`): the dynamo exporter of torch
 2.14 fails on a bidirectional LSTM with a dynamic time axis.
+
+A causal model (`--causal true`) also gets its two stream halves as ONNX (stream_front_end.onnx, stream_step.onnx;
+asr.models.stream), so `asr transcribe --stream` runs it without torch.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ ONNX_OPSET = 17               # onnxruntime >= 1.14 runs it; LSTM, Conv and LogS
 TRACE_FRAMES = 64             # length of the example utterance the graph is traced with (any length runs)
 CHECK_FRAMES = (7, 64, 301)   # lengths of the random utterances the export is checked on
 MAX_FLOAT_DIFF = 1e-4         # largest log-posterior difference accepted from a float32 export
+STREAM_FILES = {"front_end": "stream_front_end.onnx", "step": "stream_step.onnx"}  # a causal model's stream halves
 
 
 class SingleUtterance(nn.Module):
@@ -81,7 +85,8 @@ def export_model_dir(model_dir: str | os.PathLike, out_dir: str | os.PathLike, *
     example = torch.randn(1, TRACE_FRAMES, dim, generator=torch.Generator().manual_seed(0))
     file = tmp / EXPORT_FILES[export_format]
     if export_format == "onnx":
-        _export_onnx(network, example, file, quantize)
+        _export_onnx(network, (example,), file, quantize, ["feats"], ["log_probs"],
+                     {"feats": {1: "frames"}, "log_probs": {1: "out_frames"}})
     else:
         with torch.no_grad():
             torch.jit.save(torch.jit.trace(network, example), str(file))
@@ -90,6 +95,8 @@ def export_model_dir(model_dir: str | os.PathLike, out_dir: str | os.PathLike, *
             "quantize": quantize, "input": f"feats: (1, frames, {dim}) float32 after CMVN",
             "output": f"log_probs: (1, ceil(frames / {model.subsampling}), {len(model.tokenizer.tokens)})",
             "exported_from": str(source), "torch": str(torch.__version__)}
+    if export_format == "onnx" and model.config.causal:
+        info["stream"] = _export_stream(model.network.module.cpu(), tmp, quantize, dim)
     (tmp / EXPORT_FILE).write_text(dump_yaml(info), encoding="utf-8")
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
@@ -97,17 +104,51 @@ def export_model_dir(model_dir: str | os.PathLike, out_dir: str | os.PathLike, *
     return out
 
 
-def _export_onnx(network: nn.Module, example: torch.Tensor, file: Path, quantize: str) -> None:
+def _export_onnx(network: nn.Module, example: tuple[torch.Tensor, ...], file: Path, quantize: str,
+                 input_names: list[str], output_names: list[str], dynamic_axes: dict[str, dict[int, str]]) -> None:
     import_extra("onnx", "onnx", "asr export --format onnx")
     float_file = file.with_name("float32.onnx") if quantize != "none" else file
     with torch.no_grad():
-        torch.onnx.export(network, (example,), str(float_file), input_names=["feats"], output_names=["log_probs"],
-                          dynamic_axes={"feats": {1: "frames"}, "log_probs": {1: "out_frames"}},
-                          opset_version=ONNX_OPSET, dynamo=False)
+        torch.onnx.export(network, example, str(float_file), input_names=input_names, output_names=output_names,
+                          dynamic_axes=dynamic_axes, opset_version=ONNX_OPSET, dynamo=False)
     if quantize == "int8":
         quantization = import_extra("onnxruntime.quantization", "onnx", "asr export --quantize int8")
         quantization.quantize_dynamic(str(float_file), str(file), weight_type=quantization.QuantType.QInt8)
         float_file.unlink()
+
+
+def _export_stream(module: nn.Module, out_dir: Path, quantize: str, dim: int) -> dict[str, Any]:
+    """A causal network's stream halves (asr.models.stream) as ONNX graphs, checked against the torch stream on a
+    random utterance in odd-sized blocks; returns export.yaml's `stream` entry (asr.inference.network reads it)."""
+    from asr.inference.network import OnnxStreamingNetwork
+    from asr.inference.stream import NetworkStream
+    from asr.models.stream import StreamFrontEnd, StreamStep, TorchStreamingNetwork, initial_state
+
+    torch_stream = TorchStreamingNetwork(module)
+    state = initial_state(module)
+    example = torch.randn(1, TRACE_FRAMES, dim, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        front = StreamFrontEnd(module)(example)
+    state_names = [f"state{i}" for i in range(len(state))]
+    _export_onnx(StreamFrontEnd(module), (example,), out_dir / STREAM_FILES["front_end"], quantize, ["feats"],
+                 ["frames"], {"feats": {1: "frames"}, "frames": {1: "out_frames"}})
+    _export_onnx(StreamStep(module), (front, *state), out_dir / STREAM_FILES["step"], quantize, ["x", *state_names],
+                 ["log_probs", *(f"next_{n}" for n in state_names)], {"x": {1: "frames"}, "log_probs": {1: "frames"}})
+    entry = {**STREAM_FILES, "subsampling": torch_stream.subsampling, "context": torch_stream.context,
+             "end_padding": torch_stream.end_padding, "num_units": torch_stream.num_units,
+             "state_shapes": [list(t.shape) for t in state]}
+    feats = np.random.default_rng(0).standard_normal((CHECK_FRAMES[-1], dim)).astype(np.float32)
+    streamed = []
+    for network in (torch_stream, OnnxStreamingNetwork(out_dir, entry)):
+        stream = NetworkStream(network)
+        blocks = [stream.accept(feats[a:a + 37]) for a in range(0, len(feats), 37)]
+        streamed.append(np.concatenate(blocks + [stream.finish()]))
+    diff = float(np.abs(streamed[0] - streamed[1]).max())
+    logger.info("exported the stream graphs: largest log-posterior difference from the torch stream %.2e", diff)
+    if quantize == "none" and diff > MAX_FLOAT_DIFF:
+        raise AsrError(f"{out_dir}: the exported stream's log-posteriors differ from the trained network's by "
+                       f"{diff:.3g} (more than {MAX_FLOAT_DIFF}); this model cannot be streamed from ONNX")
+    return entry
 
 
 def _check_parity(model: Any, file: Path, export_format: str, quantize: str, dim: int) -> float:

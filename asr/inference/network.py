@@ -56,6 +56,29 @@ class OnnxNetwork:
                 for f in feats]
 
 
+class OnnxStreamingNetwork:
+    """A causal model's stream halves exported as ONNX (asr.inference.stream.StreamingNetwork), without torch: the
+    front end, and one step of the RNN layers whose flat state (export.yaml: `stream.state_shapes`) goes in and
+    comes out."""
+
+    def __init__(self, export_dir: Path, stream: dict, num_threads: int | None = None) -> None:
+        self.front_end_graph = OnnxNetwork(export_dir / stream["front_end"], num_threads)
+        self.step_graph = OnnxNetwork(export_dir / stream["step"], num_threads)
+        self.subsampling, self.context = int(stream["subsampling"]), int(stream["context"])
+        self.end_padding, self.num_units = int(stream["end_padding"]), int(stream["num_units"])
+        self.state_shapes = [tuple(shape) for shape in stream["state_shapes"]]
+        self.input_names = [i.name for i in self.step_graph.session.get_inputs()]
+
+    def front_end(self, window: np.ndarray) -> np.ndarray:
+        return self.front_end_graph([window])[0]
+
+    def step(self, x: np.ndarray, state: list[np.ndarray] | None) -> tuple[np.ndarray, list[np.ndarray]]:
+        state = state or [np.zeros(shape, dtype=np.float32) for shape in self.state_shapes]
+        inputs = [np.ascontiguousarray(x, dtype=np.float32)[None], *state]
+        log_probs, *state = self.step_graph.session.run(None, dict(zip(self.input_names, inputs)))
+        return log_probs[0], state
+
+
 class TorchScriptNetwork:
     """An exported TorchScript module, one utterance per run."""
 
@@ -78,8 +101,8 @@ class TorchScriptNetwork:
             return [self.module(torch.from_numpy(np.asarray(f, dtype=np.float32))[None])[0].numpy() for f in feats]
 
 
-def load_exported_network(export_yaml: Path, num_threads: int | None = None) -> Any:
-    """The network an export.yaml describes (written by asr.export)."""
+def read_export_info(export_yaml: Path) -> dict:
+    """export.yaml (written by asr.export), checked for a format and version this asr reads."""
     from asr.modeldir import EXPORT_FILES, EXPORT_FORMAT_VERSION
 
     try:
@@ -91,10 +114,31 @@ def load_exported_network(export_yaml: Path, num_threads: int | None = None) -> 
     if info.get("format_version") != EXPORT_FORMAT_VERSION:
         raise AsrError(f"{export_yaml}: format_version {info.get('format_version')!r}, this asr reads "
                        f"{EXPORT_FORMAT_VERSION}; export the model again with this version")
+    return info
+
+
+def load_exported_network(export_yaml: Path, num_threads: int | None = None) -> Any:
+    """The network an export.yaml describes (written by asr.export)."""
+    from asr.modeldir import EXPORT_FILES
+
+    info = read_export_info(export_yaml)
     file = export_yaml.parent / EXPORT_FILES[info["format"]]
     if not file.is_file():
         raise AsrError(f"{file}: missing; export the model again (asr export)")
     return OnnxNetwork(file, num_threads) if info["format"] == "onnx" else TorchScriptNetwork(file, num_threads)
+
+
+def load_streaming_network(export_yaml: Path, num_threads: int | None = None) -> OnnxStreamingNetwork:
+    """The stream halves of an exported causal model (`stream` in export.yaml, ONNX exports only)."""
+    info = read_export_info(export_yaml)
+    stream = info.get("stream")
+    if not isinstance(stream, dict):
+        raise AsrError(f"{export_yaml}: no streaming graphs in this export; export the causal model with --format onnx "
+                       f"(this asr writes them beside model.onnx)")
+    for name in ("front_end", "step"):
+        if not (export_yaml.parent / str(stream.get(name))).is_file():
+            raise AsrError(f"{export_yaml.parent / str(stream.get(name))}: missing; export the model again")
+    return OnnxStreamingNetwork(export_yaml.parent, stream, num_threads)
 
 
 def model_posteriors(model: Any, feats: Sequence[np.ndarray]) -> list[np.ndarray]:

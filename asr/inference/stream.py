@@ -17,7 +17,8 @@ causal network (asr.models.stream) gives each output frame once its input is the
 (pauses, as Kaldi's online decoders and sherpa-onnx cut it): each utterance is final when it ends, and the
 network and search start afresh for the next, so memory does not grow with the stream. This needs a model
 trained with `--causal true` (no layer reads later frames) and CMVN that needs no look-ahead (`--cmvn global` or
-`none`: speaker and utterance stats need the whole recording).
+`none`: speaker and utterance stats need the whole recording): its model directory, or its ONNX export, which
+streams without torch.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import wave
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol
 
 import numpy as np
 
@@ -37,6 +39,60 @@ from asr.inference.transcribe import Transcript, Word, transcript_of
 
 BLOCK_MS = 320  # audio per block read from a stream (a microphone delivers it in real time)
 STREAMING_CMVN = ("global", "none")  # the normalisations that need no look-ahead
+
+
+class StreamingNetwork(Protocol):
+    """A causal network as a stream runs it: the torch module (asr.models.stream.TorchStreamingNetwork) or its
+    ONNX export (asr.inference.network.OnnxStreamingNetwork)."""
+
+    subsampling: int   # input frames per output frame
+    context: int       # input frames before a block that the front end reads again
+    end_padding: int   # zero frames the model reads after the last one
+    num_units: int     # outputs per frame (the blank included)
+
+    def front_end(self, window: np.ndarray) -> np.ndarray:
+        """(T, F) normalised features -> (T', D) front-end frames, one per `subsampling` input frames."""
+
+    def step(self, x: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+        """(N, D) new front-end frames and the RNN state (None at the start) -> (N, V) log-posteriors, new state."""
+
+
+class NetworkStream:
+    """One utterance through a causal network, a block of normalised feature frames at a time.
+
+    The front end of a causal crnn reads no later frames, so output frame j is final once input frame s * j has
+    arrived (s: the subsampling). Each block reruns the front end over the new frames plus `context` frames of
+    left context (enough for every new output to see all the frames it reads), and the RNN layers carry their
+    state from block to block: the result equals the network run once on all the frames, whatever the blocks."""
+
+    def __init__(self, network: StreamingNetwork) -> None:
+        self.network = network
+        self.buffer: np.ndarray | None = None  # input frames from `start` on
+        self.start = 0                          # input frame index of buffer[0]
+        self.done = 0                           # output frames given out so far
+        self.state: Any = None                  # the RNN layers' state
+
+    def accept(self, feats: np.ndarray) -> np.ndarray:
+        """Take the next (T, F) feature frames; return the (T', V) log-posteriors that became final."""
+        net = self.network
+        feats = np.asarray(feats, dtype=np.float32)
+        self.buffer = feats if self.buffer is None else np.concatenate([self.buffer, feats])
+        ready = -(-(self.start + len(self.buffer)) // net.subsampling)  # ceil: output j reads inputs up to s * j
+        if ready == self.done:
+            return np.zeros((0, net.num_units), dtype=np.float32)
+        # rerun the front end from a multiple of s, `context` frames before the first new output's frames
+        first = max(0, self.done * net.subsampling - net.context)
+        x = net.front_end(self.buffer[first - self.start:])
+        log_probs, self.state = net.step(x[len(x) - (ready - self.done):], self.state)
+        keep = max(0, ready * net.subsampling - net.context)
+        self.buffer, self.start, self.done = self.buffer[keep - self.start:], keep, ready
+        return log_probs
+
+    def finish(self) -> np.ndarray:
+        """The end of the utterance: the posteriors of the model's `end_padding` frames of zeros, if any."""
+        if not self.network.end_padding or self.buffer is None:
+            return np.zeros((0, self.network.num_units), dtype=np.float32)
+        return self.accept(np.zeros((self.network.end_padding, self.buffer.shape[1]), dtype=np.float32))
 
 
 class StreamingTranscriber:
@@ -52,13 +108,19 @@ class StreamingTranscriber:
         self.searcher = make_searcher(model_dir, lm=lm, lang_dir=lang_dir, hotwords=hotwords, options=options,
                                       greedy=self.config.greedy)
         self.model = load_model_dir(model_dir, "cpu", self.config.num_threads)
-        module = getattr(self.model.network, "module", None)
-        if module is None:
-            raise AsrError(f"{model_dir}: an exported model; streaming runs the trained model directory (model.pt) "
-                           f"of a causal model")
-        if not getattr(module, "causal", False):
+        if not self.model.config.causal:
             raise AsrError(f"{model_dir}: a bidirectional model reads later frames and cannot stream; train one with "
                            f"asr train --causal true")
+        module = getattr(self.model.network, "module", None)
+        if module is not None:
+            from asr.models.stream import TorchStreamingNetwork
+
+            self.network: StreamingNetwork = TorchStreamingNetwork(module)
+        else:
+            from asr.inference.network import load_streaming_network
+            from asr.modeldir import EXPORT_FILE
+
+            self.network = load_streaming_network(Path(model_dir) / EXPORT_FILE, self.config.num_threads)
         if self.model.cmvn not in STREAMING_CMVN:
             raise AsrError(f"{model_dir}: normalises features per {self.model.cmvn} (cmvn: {self.model.cmvn}), which "
                            f"needs the whole recording; stream a model trained with --cmvn global")
@@ -69,7 +131,6 @@ class StreamingTranscriber:
         if not opts.snip_edges:
             raise AsrError(f"{model_dir}: features with snip_edges=false reflect the signal at its end; streaming "
                            f"needs snip_edges=true (Kaldi's default)")
-        self.module = module
         self.window, self.shift = opts.window_size, opts.window_shift
         self.rate = int(self.model.sample_frequency)
 
@@ -98,9 +159,7 @@ class UtteranceStream:
         self._start_utterance()
 
     def _start_utterance(self) -> None:
-        from asr.models.stream import NetworkStream
-
-        self.network = NetworkStream(self.transcriber.module)
+        self.network = NetworkStream(self.transcriber.network)
         self.search = self.transcriber.searcher.stream()
         self.frames = 0        # output frames of the current utterance
         self.silence = 0       # of which the last ones had the blank as best unit

@@ -1,14 +1,12 @@
-"""A causal network (`causal: true`) run on a stream: feature frames in blocks, log-posteriors out as soon as
-they are final.
-
-The convolutional front end of a causal crnn reads no later frames, so output frame j is final once input frame
-s * j has arrived (s: the subsampling). Each block reruns the front end over the new frames plus
-`causal_context` frames of left context (enough for every new output to see all the frames it reads), and the
-RNN layers carry their hidden state from block to block. The result equals the network run once on all the
-frames, whatever the block sizes.
+"""A causal torch network (`causal: true`) as the two halves a stream runs (asr.inference.stream.NetworkStream):
+the convolutional front end, rerun on each block with its left context, and one step of the RNN layers and the
+output layer, which carry their hidden state from block to block. `StreamStep` is that step with the state as flat
+tensors, the form `asr export` writes as ONNX for the torch-free runtime.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import torch
@@ -17,8 +15,8 @@ from torch import nn
 from asr.errors import AsrError
 
 
-class NetworkStream:
-    """One utterance through a causal network, a block of normalised feature frames at a time."""
+class TorchStreamingNetwork:
+    """A causal network's stream halves in torch (asr.inference.stream.StreamingNetwork)."""
 
     def __init__(self, model: nn.Module) -> None:
         if not getattr(model, "causal", False):
@@ -27,34 +25,61 @@ class NetworkStream:
         self.model = model.eval()
         self.subsampling: int = model.subsampling
         self.context: int = model.causal_context
-        self.buffer: np.ndarray | None = None  # input frames from `start` on
-        self.start = 0                          # input frame index of buffer[0]
-        self.done = 0                           # output frames given out so far
-        self.state: list | None = None          # the RNN layers' hidden states
+        self.end_padding: int = getattr(model, "end_padding", 0)
+        self.num_units: int = model.output.out_features
 
     @torch.no_grad()
-    def accept(self, feats: np.ndarray) -> np.ndarray:
-        """Take the next (T, F) feature frames; return the (T', V) log-posteriors that became final."""
-        feats = np.asarray(feats, dtype=np.float32)
-        self.buffer = feats if self.buffer is None else np.concatenate([self.buffer, feats])
-        total = self.start + len(self.buffer)
-        ready = -(-total // self.subsampling)  # ceil: output j reads input frames up to s * j
-        if ready == self.done:
-            return np.zeros((0, self.model.output.out_features), dtype=np.float32)
-        # rerun the front end from a multiple of s, `context` frames before the first new output's frames
-        first = max(0, self.done * self.subsampling - self.context)
-        window = torch.from_numpy(self.buffer[first - self.start:])[None]
-        x, _ = self.model.front_end(window, torch.tensor([window.shape[1]]))
-        x = x[:, x.shape[1] - (ready - self.done):]
-        hidden, _, self.state = self.model.rnn.stream(x, self.state)
-        log_probs = self.model.output(hidden).log_softmax(dim=-1)[0].numpy()
-        keep = max(0, ready * self.subsampling - self.context)
-        self.buffer, self.start, self.done = self.buffer[keep - self.start:], keep, ready
-        return log_probs
+    def front_end(self, window: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32))[None]
+        return self.model.front_end(x, torch.tensor([x.shape[1]]))[0][0].numpy()
 
-    def finish(self) -> np.ndarray:
-        """The end of the utterance: the posteriors of the model's `end_padding` frames of zeros, if any."""
-        frames = getattr(self.model, "end_padding", 0)
-        if not frames or self.buffer is None:
-            return np.zeros((0, self.model.output.out_features), dtype=np.float32)
-        return self.accept(np.zeros((frames, self.buffer.shape[1]), dtype=np.float32))
+    @torch.no_grad()
+    def step(self, x: np.ndarray, state: list | None) -> tuple[np.ndarray, list]:
+        hidden, _, state = self.model.rnn.stream(torch.from_numpy(np.ascontiguousarray(x))[None], state)
+        return self.model.output(hidden).log_softmax(dim=-1)[0].numpy(), state
+
+
+def rnn_modules(model: nn.Module) -> list[nn.Module]:
+    """The torch RNNs of a model's stack, in order (their states are the stream's state)."""
+    return [m for m in (model.rnn.rnn, model.rnn.upper) if m is not None]
+
+
+def initial_state(model: nn.Module) -> list[torch.Tensor]:
+    """The flat zero state: (h, c) per LSTM, h per GRU, each (layers, 1, hidden)."""
+    flat = []
+    for rnn in rnn_modules(model):
+        zeros = torch.zeros(rnn.num_layers, 1, rnn.hidden_size)
+        flat += [zeros, zeros.clone()] if isinstance(rnn, nn.LSTM) else [zeros]
+    return flat
+
+
+class StreamFrontEnd(nn.Module):
+    """(1, T, F) normalised features -> (1, T', D) front-end frames (of a copy: the ONNX exporter changes the module
+    it traces)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = copy.deepcopy(model).eval()
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        lengths = torch.ones_like(feats[:, :, 0], dtype=torch.int64).sum(dim=1)  # traced, so T stays dynamic
+        return self.model.front_end(feats, lengths)[0]
+
+
+class StreamStep(nn.Module):
+    """(1, N, D) new front-end frames and the flat state -> (1, N, V) log-posteriors and the next flat state (of a
+    copy, as StreamFrontEnd)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = copy.deepcopy(model).eval()
+        self.is_lstm = [isinstance(rnn, nn.LSTM) for rnn in rnn_modules(model)]
+
+    def forward(self, x: torch.Tensor, *flat: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        state, i = [], 0
+        for lstm in self.is_lstm:
+            state.append((flat[i], flat[i + 1]) if lstm else flat[i])
+            i += 2 if lstm else 1
+        hidden, _, state = self.model.rnn.stream(x, state)
+        out = [t for s in state for t in (s if isinstance(s, tuple) else (s,))]
+        return (self.model.output(hidden).log_softmax(dim=-1), *out)

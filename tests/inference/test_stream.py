@@ -101,6 +101,43 @@ def test_a_long_stream_is_cut_into_utterances_at_its_pauses(causal_tone_dir, tmp
     assert done.stdout.decode() == "ab ba\ndc cd\n"
 
 
+def test_an_onnx_export_of_a_causal_model_streams_as_the_trained_one_without_torch(fsdd_dir, causal_tone_dir,
+                                                                                   tmp_path):
+    """`asr export --format onnx` of a causal model writes its stream halves: the same posteriors as the torch
+    stream on real speech in odd blocks (within 1e-4), the same transcript, and a process that streams from the
+    export never imports torch; an export without them says how to get them."""
+    from asr.export import export_model_dir
+
+    model_dir = random_crnn_dir(tmp_path / "exp", fsdd_dir, 2, causal=True, end_padding=5)
+    exported = export_model_dir(model_dir, tmp_path / "onnx")
+    speech = np.concatenate([sf.read(f, dtype="float32")[0] for f in sorted(fsdd_dir.glob("*.wav"))[:2]]) * 32768.0
+    posteriors = []
+    for directory in (model_dir, exported):
+        stream = StreamingTranscriber(directory, config=InferenceConfig(device="cpu", greedy=True, endpoint_silence_s=0,
+                                                                        endpoint_idle_s=0, endpoint_max_s=0)).start()
+        for start in range(0, len(speech), 1001):
+            stream.accept_waveform(speech[start:start + 1001])
+        search = stream.search
+        stream.finish()
+        posteriors.append(np.concatenate(search.blocks))
+    assert posteriors[0].shape == posteriors[1].shape
+    np.testing.assert_allclose(posteriors[1], posteriors[0], atol=1e-4)
+
+    tones = export_model_dir(causal_tone_dir, tmp_path / "tones_onnx")
+    path = write_wav(tmp_path / "tones.wav", synthesize(causal_tone_dir, spell(causal_tone_dir, "ab ba dc")))
+    script = ("import sys; from asr.inference.stream import StreamingTranscriber, file_blocks, transcribe_stream; "
+              "t = StreamingTranscriber(sys.argv[1]); "
+              "print(transcribe_stream(t, file_blocks(sys.argv[2], t.rate)).text, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script, str(tones), str(path)], capture_output=True, text=True,
+                          cwd=REPO, check=True)
+    assert done.stdout.split() == ["ab", "ba", "dc", "False"]
+    export_yaml = tones / "export.yaml"
+    export_yaml.write_text("".join(line for line in export_yaml.read_text().splitlines(keepends=True)
+                                   if not line.startswith(("stream:", "  "))))
+    with pytest.raises(AsrError, match="no streaming graphs in this export; export the causal model"):
+        StreamingTranscriber(tones, config=CPU)
+
+
 def test_what_cannot_stream_is_refused_with_the_fix(causal_tone_dir, tmp_path, fsdd_dir):
     with pytest.raises(AsrError, match="bidirectional .* --causal true"):
         StreamingTranscriber(build_tone_model_dir(tmp_path / "bi"), config=CPU)

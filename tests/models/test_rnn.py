@@ -111,7 +111,8 @@ def test_intermediate_ctc_options_are_checked():
 def test_a_causal_network_gives_the_same_posteriors_streamed_in_blocks(model, subsampling, extra):
     """Every output frame of a causal network reads only earlier frames: run on blocks of any size (the state
     carried between them), it gives the frames of one run on the whole utterance."""
-    from asr.models.stream import NetworkStream
+    from asr.inference.stream import NetworkStream
+    from asr.models.stream import TorchStreamingNetwork
 
     torch.manual_seed(0)
     net = build_model(_config(model=model, subsampling=subsampling, causal=True, **extra), 10, 5).eval()
@@ -126,7 +127,7 @@ def test_a_causal_network_gives_the_same_posteriors_streamed_in_blocks(model, su
     padding = extra.get("end_padding", 0)  # zero frames after the last, in the frame count too
     assert whole.shape[0] == -(-(77 + padding) // net.subsampling)
     for sizes in ([1], [3, 32], [5, 1, 9], [77]):
-        stream, pieces, start, i = NetworkStream(net), [], 0, 0
+        stream, pieces, start, i = NetworkStream(TorchStreamingNetwork(net)), [], 0, 0
         while start < 77:
             pieces.append(stream.accept(feats[0, start:start + sizes[i % len(sizes)]].numpy()))
             start, i = start + sizes[i % len(sizes)], i + 1
@@ -135,4 +136,4 @@ def test_a_causal_network_gives_the_same_posteriors_streamed_in_blocks(model, su
         np.testing.assert_allclose(streamed, whole, atol=1e-5)
     # a bidirectional network cannot stream
     with pytest.raises(AsrError, match="causal"):
-        NetworkStream(build_model(_config(model=model), 10, 5))
+        TorchStreamingNetwork(build_model(_config(model=model), 10, 5))
