@@ -99,6 +99,16 @@ def librosa_melspectrogram(waveform: np.ndarray, sample_frequency: float = 22050
     return compute_features("fbank", waveform, sample_frequency, options, flavor="librosa")
 
 
+def feature_frames(num_samples: int, opts: Any) -> int:
+    """Frames the features of `num_samples` samples have under these options (without computing them)."""
+    if isinstance(opts, LibrosaMelOptions):
+        padded = num_samples + 2 * (opts.n_fft // 2) * opts.center
+        return 0 if padded < opts.n_fft else 1 + (padded - opts.n_fft) // opts.hop_length
+    from asr.features.framing import num_frames
+
+    return num_frames(num_samples, opts)
+
+
 def feature_dim(opts: Any) -> int:
     """Columns of the features these options produce."""
     if isinstance(opts, LibrosaMfccOptions):

@@ -67,8 +67,9 @@ class TrainConfig(ModelConfig):
     max_steps: int = 0              # stop after this many optimizer steps (0: train all `epochs`)
 
     # --- data loading ---
-    stream_data: Literal["auto", "never", "always"] = "auto"  # read features from feats.scp as batches need them
-    #                                 instead of holding them all; auto: when they would take over memory_budget_gb
+    stream_data: Literal["auto", "never", "always"] = "auto"  # read features from feats.scp (or compute them from
+    #                                 wav.scp) as batches need them instead of holding them all; auto: when they
+    #                                 would take over memory_budget_gb
     memory_budget_gb: float = 4.0   # auto: training features (float32) above this are streamed
     num_workers: int = 0            # processes that read, perturb and augment batches ahead of the step (torch
     #                                 DataLoader workers; 0: the training process itself)

@@ -6,9 +6,9 @@ the same thing. Batch order is a pure function of (seed, epoch), which is what l
 mid-epoch with the same data order.
 
 A corpus whose features would not fit in memory is streamed: only each utterance's length, units and `feats.scp`
-location are held, its features are read (by ark offset) and normalised when its batch is made, and CMVN
-statistics come from one pass over the features that keeps nothing. Both ways share `DataSet.features`, so
-batching and normalisation are one code path.
+location are held, its features are read (by ark offset), or computed from its audio (features from `wav.scp`;
+lengths from `utt2dur`), and normalised when its batch is made, and CMVN statistics come from one pass over the
+features that keeps nothing. Both ways share `DataSet.features`, so batching and normalisation are one code path.
 """
 
 from __future__ import annotations
@@ -84,8 +84,9 @@ class DataSet:
     utterances: list[TrainingExample]
     data_dir: Any = None           # asr.datadir.DataDir, kept for on-the-fly (speed-perturbed) features
     skipped: dict[str, int] = field(default_factory=dict)
-    streamed: bool = False         # features read from feats.scp when a batch needs them
+    streamed: bool = False         # features read from feats.scp (or computed from wav.scp) when a batch needs them
     normalization: Normalization | None = None  # set by `normalize`; in memory the stored features already have it
+    spec: FeatureSpec | None = None  # how the features are made (a streamed set from wav.scp computes them)
 
     @property
     def lengths(self) -> list[int]:
@@ -106,9 +107,12 @@ class DataSet:
         return normalize_features(feats, stats_of(n.stats, key, utt2spk), n.norm_vars, n.cmvn)
 
     def raw_features(self, u: TrainingExample) -> np.ndarray:
-        """A streamed utterance's features as feats.scp holds them, checked against what the set expects."""
+        """A streamed utterance's features as feats.scp holds them, checked against what the set expects, or
+        computed from its audio."""
         from asr.kaldi_io import read_matrix
 
+        if self.spec is not None and self.spec.source == "wav":
+            return compute_utterance_features(self.data_dir, u.key, self.spec)
         feats = np.asarray(read_matrix(self.data_dir.feats_scp[u.key]), dtype=np.float32)
         if feats.shape[0] != u.num_frames:
             raise AsrError(f"{self.name}/feats.scp: utterance {u.key} has {feats.shape[0]} frames, utt2num_frames "
@@ -187,8 +191,9 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
                  progress: bool = True, keep_too_short: bool = False, streamed: bool = False) -> DataSet:
     """Read every utterance with both features and text; skip (and count) those CTC cannot learn from:
     no text, no units after encoding, or (unless `keep_too_short`, as for scoring, where they count as errors)
-    fewer output frames than the targets need. `streamed`: keep only lengths (utt2num_frames, else read once)
-    and units; the features stay in feats.scp's arks."""
+    fewer output frames than the targets need. `streamed`: keep only lengths (utt2num_frames, else read once; from
+    wav.scp: utt2dur, else the audio headers) and units; the features stay in feats.scp's arks, or are computed
+    from the audio when a batch needs them."""
     from tqdm import tqdm
 
     from asr.datadir import read_data_dir
@@ -196,9 +201,7 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
     datadir = read_data_dir(data_dir)
     if not datadir.text:
         raise AsrError(f"{Path(data_dir) / 'text'}: missing or empty; training needs transcripts")
-    if streamed and spec.source != "feats":
-        raise AsrError(f"{data_dir}: streamed training data is read from feats.scp; run `asr features` on it "
-                       f"(features from wav.scp are computed into memory)")
+    wav_frames = _wav_frames(datadir, spec) if streamed and spec.source == "wav" else {}
     skipped = {"no_text": 0, "no_units": 0, "too_short": 0}
     keys = sorted(datadir.feats_scp if spec.source == "feats" else datadir.segments or datadir.wav_scp)
 
@@ -221,13 +224,14 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
         if targets.size == 0:
             skipped["no_units"] += 1
             continue
-        feats = None if streamed and checked and key in datadir.utt2num_frames else load(key)
+        known = wav_frames if spec.source == "wav" else datadir.utt2num_frames
+        feats = None if streamed and checked and key in known else load(key)
         if feats is not None and (feats.ndim != 2 or feats.shape[1] != spec.dim):
             raise AsrError(f"{data_dir}: utterance {key} has features of shape {feats.shape}, but the "
                            f"{spec.kind} options give {spec.dim} dims; pass the --feature-config the features "
                            f"were computed with, or recompute them")
         checked = True
-        num_frames = len(feats) if feats is not None else datadir.utt2num_frames[key]
+        num_frames = len(feats) if feats is not None else known[key]
         repeats = int(np.sum(targets[1:] == targets[:-1]))
         if -(-num_frames // subsampling) < len(targets) + repeats and not keep_too_short:
             skipped["too_short"] += 1
@@ -238,18 +242,32 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
     if any(skipped.values()):
         logger.warning("%s: skipped %s", data_dir, ", ".join(f"{n} {k}" for k, n in skipped.items() if n))
     logger.info("%s: %d utterances, %d frames%s", data_dir, len(utterances), sum(u.num_frames for u in utterances),
-                " (streamed from feats.scp)" if streamed else "")
-    return DataSet(str(data_dir), utterances, datadir, skipped, streamed)
+                f" (streamed from {'feats.scp' if spec.source == 'feats' else 'wav.scp'})" if streamed else "")
+    return DataSet(str(data_dir), utterances, datadir, skipped, streamed, spec=spec)
 
 
-def feature_bytes(data_dir: str | os.PathLike, dim: int) -> float:
+def _wav_frames(datadir, spec: FeatureSpec) -> dict[str, int]:
+    """Each utterance's feature frames from its duration (utt2dur, else the audio headers), without its audio: the
+    lengths a streamed set from wav.scp plans its batches with."""
+    from asr.datadir import compute_utt2dur
+    from asr.features import feature_frames, make_options
+
+    durations = datadir.utt2dur or compute_utt2dur(datadir)
+    options = make_options(spec.kind, spec.options, flavor=spec.flavor)
+    return {key: feature_frames(int(round(seconds * spec.sample_frequency)), options)
+            for key, seconds in durations.items()}
+
+
+def feature_bytes(data_dir: str | os.PathLike, spec: FeatureSpec) -> float:
     """Estimated bytes of a data dir's features as float32 in memory: from utt2num_frames, else from the size of
-    the arks feats.scp points into (compressed arks hold a quarter of that), else 0 (no feats.scp)."""
+    the arks feats.scp points into (compressed arks hold a quarter of that); from wav.scp, from utt2dur (else 0)."""
     from asr.datadir import read_data_dir
 
     datadir = read_data_dir(data_dir)
+    if spec.source == "wav":
+        return 4.0 * spec.dim * sum(datadir.utt2dur.values()) / spec.frame_shift_s
     if datadir.utt2num_frames:
-        return 4.0 * dim * sum(datadir.utt2num_frames.values())
+        return 4.0 * spec.dim * sum(datadir.utt2num_frames.values())
     arks = {spec.rsplit(":", 1)[0] for spec in datadir.feats_scp.values()}
     return float(sum(os.path.getsize(ark) for ark in arks if os.path.isfile(ark)))
 

@@ -427,17 +427,15 @@ def load_initial_weights(model: nn.Module, model_dir: str | Path, tokenizer) -> 
 
 
 def stream_training_data(config: TrainConfig, train_dir: str | Path, spec) -> bool:
-    """Whether to stream the training features: `stream_data`, or (auto) when they come from feats.scp and would
-    take more than `memory_budget_gb` in memory."""
+    """Whether to stream the training features: `stream_data`, or (auto) when they would take more than
+    `memory_budget_gb` in memory (sized from utt2num_frames or the arks; from wav.scp, from utt2dur)."""
 
     if config.stream_data != "auto":
         return config.stream_data == "always"
-    if spec.source != "feats":
-        return False
-    size = feature_bytes(train_dir, spec.dim)
+    size = feature_bytes(train_dir, spec)
     if size > config.memory_budget_gb * 1e9:
-        logger.info("%s: features of about %.1f GB, over memory_budget_gb=%g: streamed from feats.scp", train_dir,
-                    size / 1e9, config.memory_budget_gb)
+        logger.info("%s: features of about %.1f GB, over memory_budget_gb=%g: streamed from %s", train_dir,
+                    size / 1e9, config.memory_budget_gb, "feats.scp" if spec.source == "feats" else "wav.scp")
         return True
     return False
 

@@ -1,5 +1,6 @@
-"""Streamed training data: features read from feats.scp as batches need them (in loader workers or not) train the
-very weights the in-memory path trains; --max-steps stops resumably; auto streams above the memory budget."""
+"""Streamed training data: features read from feats.scp (or computed from wav.scp) as batches need them (in loader
+workers or not) train the very weights the in-memory path trains; --max-steps stops resumably; auto streams above
+the memory budget."""
 
 from __future__ import annotations
 
@@ -58,3 +59,37 @@ def test_max_steps_stops_resumably(corpus, tmp_path):
     assert not (tmp_path / "part" / "checkpoints" / "epoch-0002.pt").exists()
     main(["train", *corpus, *TINY, "--stream-data", "always", "--out", str(tmp_path / "part"), "--resume"])
     assert _same(full, torch.load(tmp_path / "part" / "model.pt", weights_only=True))
+
+
+DIGITS = "zero one two three four five six seven eight nine".split()
+
+
+@pytest.fixture(scope="module")
+def wav_corpus(fsdd_dir, tmp_path_factory):
+    """16 FSDD recordings as a data dir with wav.scp only (no features), and its character units."""
+    root = tmp_path_factory.mktemp("wav-corpus")
+    files = sorted(fsdd_dir.glob("*.wav"))[:16]
+    data = root / "train"
+    data.mkdir()
+    (data / "wav.scp").write_text("".join(f"{f.stem} {f}\n" for f in files))
+    (data / "text").write_text("".join(f"{f.stem} {DIGITS[int(f.stem[0])].upper()}\n" for f in files))
+    (data / "utt2spk").write_text("".join(f"{f.stem} {f.stem.split('_')[1]}\n" for f in files))
+    main(["data", "fix", str(data)])
+    main(["units", "train", "--type", "char", str(data / "text"), str(root / "lang")])
+    (root / "mfcc.conf").write_text("--sample-frequency=8000\n--num-mel-bins=23\n")
+    return ["--train", str(data), "--lang", str(root / "lang"), "--feats-source", "wav",
+            "--feature-config", str(root / "mfcc.conf")]
+
+
+def test_features_computed_from_wav_scp_stream_as_they_train_in_memory(wav_corpus, tmp_path, capfd):
+    """Streamed from wav.scp: lengths from the audio headers (then utt2dur), features computed per batch, the same
+    weights as features computed once into memory; auto streams when utt2dur says they exceed the budget."""
+    in_memory = _train(wav_corpus, tmp_path / "memory", "--cmvn", "speaker", "--stream-data", "never")
+    assert "streamed" not in capfd.readouterr().err
+    streamed = _train(wav_corpus, tmp_path / "streamed", "--cmvn", "speaker", "--stream-data", "always")
+    assert "(streamed from wav.scp)" in capfd.readouterr().err
+    assert _same(in_memory, streamed)
+    main(["data", "utt2dur", wav_corpus[1]])
+    auto = _train(wav_corpus, tmp_path / "auto", "--cmvn", "speaker", "--memory-budget-gb", "1e-9")
+    assert "over memory_budget_gb=1e-09: streamed from wav.scp" in capfd.readouterr().err
+    assert _same(in_memory, auto)
