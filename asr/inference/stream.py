@@ -96,7 +96,7 @@ class NetworkStream:
 
 
 class StreamingTranscriber:
-    """A causal model directory loaded once; `start` begins one stream (one utterance)."""
+    """A causal model directory (trained, or its ONNX export) loaded once; `start` begins one stream."""
 
     def __init__(self, model_dir: str | os.PathLike, *, lm: Any = None, lang_dir: str | os.PathLike | None = None,
                  hotwords: Iterable[str] | None = None, options: DecodeOptions | None = None,
