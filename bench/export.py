@@ -5,7 +5,9 @@ time, for ONNX float32, ONNX int8 and TorchScript (issue 14's parity figures).
         --decode-config recipes/mini/conf/decode.yaml          # the demo's model and test set
 
 Each network sees the same normalised features (the model's CMVN); decoding uses the same search options and LM
-and one job (`nj` 1), so times compare the networks. Times are medians of --rounds runs.
+and one job (`nj` 1), so times compare the networks; the network time is the log-posteriors of every utterance
+alone (torch in padded batches, the exports one utterance at a time), on one thread. Times are medians of --rounds
+runs.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ def network_inputs(model_dir: Path, data_dir: Path) -> list[np.ndarray]:
     return [model.normalize(raw[k], stats_of(stats, k, data.utt2spk) if stats is not None else None) for k in keys]
 
 
+def _seconds(work) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, required=True, help="trained model directory")
@@ -62,12 +70,14 @@ def main() -> None:
     config = InferenceConfig(device="cpu", num_threads=1, nj=1)
     print(f"{args.model} on {args.data} ({len(feats)} utterances), LM {args.lm}, {args.rounds} rounds\n")
     print("| network | file MB | max abs log-prob diff | frames with another best unit | WER % | same text as "
-          "torch | decode s (median) |")
-    print("|---|---|---|---|---|---|---|")
-    texts = {}
+          "torch | decode s (median) | network s (median) | network time / torch's |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    texts, network_s = {}, {}
     for name, model_dir in dirs.items():
         file = Path(model_dir) / ("model.pt" if name == "torch" else EXPORT_FILES[VARIANTS[name][0]])
-        lps = load_model_dir(model_dir).log_probs(feats)
+        model = load_model_dir(model_dir, num_threads=1)
+        lps = model.log_probs(feats)  # also the warm-up of the timing below
+        network_s[name] = statistics.median(_seconds(lambda: model.log_probs(feats)) for _ in range(args.rounds))
         diff = max(float(np.abs(a - b).max(initial=0.0)) for a, b in zip(reference, lps))
         changed = sum(int((a.argmax(1) != b.argmax(1)).sum()) for a, b in zip(reference, lps))
         times = []
@@ -78,7 +88,8 @@ def main() -> None:
             times.append(time.perf_counter() - start)
         texts[name] = {k: h[0].text for k, h in result.hypotheses.items()}
         print(f"| {name} | {file.stat().st_size / 1e6:.2f} | {diff:.2e} | {changed} | "
-              f"{result.report.error_rate:.2f} | {texts[name] == texts['torch']} | {statistics.median(times):.1f} |")
+              f"{result.report.error_rate:.2f} | {texts[name] == texts['torch']} | {statistics.median(times):.1f} | "
+              f"{network_s[name]:.2f} | {network_s[name] / network_s['torch']:.2f} |")
     print(f"\n(work files in {work})")
 
 
