@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import scipy.fft
 
 from asr.features.config import LibrosaMelOptions, LibrosaMfccOptions
 from asr.audio import INT16_SCALE
@@ -74,6 +73,8 @@ def stft_window(window: str, win_length: int, n_fft: int) -> np.ndarray:
 
 def mel_power(waveform: np.ndarray, opts: LibrosaMelOptions) -> np.ndarray:
     """librosa.feature.melspectrogram transposed: (frames, n_mels) mel power (or magnitude ** power)."""
+    import scipy.fft  # slow to import; only this flavor needs it (kept out of `import asr.features`)
+
     y = np.asarray(waveform, dtype=np.float64).reshape(-1)
     if not opts.normalized:
         y = y / INT16_SCALE
