@@ -92,3 +92,15 @@ def test_constant_segments_with_dc_offset_match_kaldi(kaldi_reference):
         reference = kaldi_reference("mfcc", wave, 8000, **options)
         np.testing.assert_allclose(ours[:, 0], reference[:, 0], atol=1e-6)
         assert ours[0, 0] == pytest.approx(np.log(np.finfo(np.float32).eps))
+
+
+@pytest.mark.parametrize("kind,flavor,options", [("fbank", "kaldi", {}), ("mfcc", "kaldi", {"snip_edges": False}),
+                                                 ("fbank", "librosa", {}), ("mfcc", "librosa", {"center": False})])
+def test_feature_frames_counts_the_frames_compute_features_gives(kind, flavor, options):
+    """What a streamed data set plans its batches with, from a length alone, is what the features hold."""
+    opts = features.make_options(kind, {"sample_frequency": 8000, **options}, flavor=flavor)
+    rng = np.random.default_rng(0)
+    for length in (0, 1, 199, 200, 201, 511, 512, 4000, 4123):
+        wave = rng.normal(0.0, 1000.0, length)
+        assert features.feature_frames(length, opts) == len(features.compute_features(kind, wave, 8000, opts,
+                                                                                     flavor=flavor)), length
