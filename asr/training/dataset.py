@@ -86,7 +86,7 @@ class DataSet:
     skipped: dict[str, int] = field(default_factory=dict)
     streamed: bool = False         # features read from feats.scp (or computed from wav.scp) when a batch needs them
     normalization: Normalization | None = None  # set by `normalize`; in memory the stored features already have it
-    spec: FeatureSpec | None = None  # how the features are made (a streamed set from wav.scp computes them)
+    spec: FeatureSpec | None = None  # how the features are made (a streamed set reads or computes them with it)
 
     @property
     def lengths(self) -> list[int]:
@@ -107,14 +107,10 @@ class DataSet:
         return normalize_features(feats, stats_of(n.stats, key, utt2spk), n.norm_vars, n.cmvn)
 
     def raw_features(self, u: TrainingExample) -> np.ndarray:
-        """A streamed utterance's features as feats.scp holds them, checked against what the set expects, or
-        computed from its audio."""
-        from asr.kaldi_io import read_matrix
-
-        if self.spec is not None and self.spec.source == "wav":
-            return compute_utterance_features(self.data_dir, u.key, self.spec)
-        feats = np.asarray(read_matrix(self.data_dir.feats_scp[u.key]), dtype=np.float32)
-        if feats.shape[0] != u.num_frames:
+        """A streamed utterance's features before CMVN (`utterance_features`); those read from feats.scp are checked
+        against the length the set planned with (computed ones may differ by a frame from utt2dur's estimate)."""
+        feats = utterance_features(self.data_dir, u.key, self.spec)
+        if self.spec.source == "feats" and feats.shape[0] != u.num_frames:
             raise AsrError(f"{self.name}/feats.scp: utterance {u.key} has {feats.shape[0]} frames, utt2num_frames "
                            f"says {u.num_frames}; recompute the features (asr features) to make them agree")
         return feats
@@ -187,6 +183,15 @@ def compute_utterance_features(datadir, key: str, spec: FeatureSpec, speed: floa
     return np.asarray(feats, dtype=np.float32)
 
 
+def utterance_features(datadir, key: str, spec: FeatureSpec) -> np.ndarray:
+    """One utterance's features before CMVN: read from feats.scp, or computed from its audio (`spec.source`)."""
+    if spec.source == "wav":
+        return compute_utterance_features(datadir, key, spec)
+    from asr.kaldi_io import read_matrix
+
+    return np.asarray(read_matrix(datadir.feats_scp[key]), dtype=np.float32)
+
+
 def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subsampling: int = 1,
                  progress: bool = True, keep_too_short: bool = False, streamed: bool = False) -> DataSet:
     """Read every utterance with both features and text; skip (and count) those CTC cannot learn from:
@@ -205,13 +210,6 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
     skipped = {"no_text": 0, "no_units": 0, "too_short": 0}
     keys = sorted(datadir.feats_scp if spec.source == "feats" else datadir.segments or datadir.wav_scp)
 
-    def load(key: str) -> np.ndarray:
-        if spec.source == "feats":
-            from asr.kaldi_io import read_matrix
-
-            return np.asarray(read_matrix(datadir.feats_scp[key]), dtype=np.float32)
-        return compute_utterance_features(datadir, key, spec)
-
     utterances: list[TrainingExample] = []
     checked = False
     for key in tqdm(keys, desc=f"reading {data_dir}", unit="utt", disable=not progress,
@@ -225,7 +223,7 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
             skipped["no_units"] += 1
             continue
         known = wav_frames if spec.source == "wav" else datadir.utt2num_frames
-        feats = None if streamed and checked and key in known else load(key)
+        feats = None if streamed and checked and key in known else utterance_features(datadir, key, spec)
         if feats is not None and (feats.ndim != 2 or feats.shape[1] != spec.dim):
             raise AsrError(f"{data_dir}: utterance {key} has features of shape {feats.shape}, but the "
                            f"{spec.kind} options give {spec.dim} dims; pass the --feature-config the features "
@@ -268,7 +266,7 @@ def feature_bytes(data_dir: str | os.PathLike, spec: FeatureSpec) -> float:
         return 4.0 * spec.dim * sum(datadir.utt2dur.values()) / spec.frame_shift_s
     if datadir.utt2num_frames:
         return 4.0 * spec.dim * sum(datadir.utt2num_frames.values())
-    arks = {spec.rsplit(":", 1)[0] for spec in datadir.feats_scp.values()}
+    arks = {entry.rsplit(":", 1)[0] for entry in datadir.feats_scp.values()}
     return float(sum(os.path.getsize(ark) for ark in arks if os.path.isfile(ark)))
 
 
