@@ -70,18 +70,21 @@ def transcribe(model_dir: str, lm_path: str | None, lang_dir: str | None, hotwor
         transcriber = Transcriber(model_dir, lm=lm_path, lang_dir=lang_dir, hotwords=hotwords, options=options,
                                   config=config, channel=channel, progress=progress)
     several = len(audio) > 1
+    live = stream and output_dir is None and fmt in ("text", "json")  # each utterance printed as it ends
+
+    def print_transcript(transcript) -> None:
+        click.echo(format_transcript(transcript, fmt, several=several), nl=False)
+
     for path in tqdm(audio, desc="transcribing", unit="file", disable=not progress or several or stream,
                      dynamic_ncols=True):
-        live = stream and output_dir is None and fmt in ("text", "json")  # each utterance printed as it ends
         if stream:
-            print_final = (lambda t: click.echo(format_transcript(t, fmt, several=several), nl=False)) if live else None
-            transcript = _stream(transcriber, path, block_ms, channel, on_final=print_final)
+            transcript = _stream(transcriber, path, block_ms, channel, on_final=print_transcript if live else None)
         else:
             transcript = transcriber(path)
         if output_dir is not None:
             write_transcript(transcript, fmt, output_dir)
         elif not live:
-            click.echo(format_transcript(transcript, fmt, several=several), nl=False)
+            print_transcript(transcript)
 
 
 def _stream(transcriber, path: str, block_ms: float, channel: int | None, on_final):
