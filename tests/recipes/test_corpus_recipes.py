@@ -86,8 +86,8 @@ def test_fsdd_trains_on_four_speakers_with_augmentation_and_decodes_the_fifth(ru
                                                                     "test").wav_scp)
     # the same model on a 2-minute recording of the held-out speaker's digits with 0.2-0.8 s pauses
     # (bench/long_audio.py): cut in its pauses it stays near the files one by one (measured: 18.80 against 6.84;
-    # the VAD's segments do not start and end where jackson's trimmed files do: his files begin at a median RMS
-    # of 645, the pauses' noise is 30), by the clock it fails (99.15)
+    # the VAD's segments do not start and end where FSDD's trimmed files do, bench/RESULTS.md), by the clock it
+    # fails (99.15)
     work = tmp_path / "work"
     bench = subprocess.run([sys.executable, str(REPO / "bench" / "long_audio.py"), "--model",
                             str(work / "exp" / "speaker" / "crnn"), "--data", str(work / "data" / "speaker" / "test"),
