@@ -36,6 +36,7 @@ QUANTIZATIONS = ("none", "int8")
 ONNX_OPSET = 17               # onnxruntime >= 1.14 runs it; LSTM, Conv and LogSoftmax need nothing newer
 TRACE_FRAMES = 64             # length of the example utterance the graph is traced with (any length runs)
 CHECK_FRAMES = (7, 64, 301)   # lengths of the random utterances the export is checked on
+CHECK_BLOCK = 37              # frames per block of the stream check (odd: no block aligns with the subsampling)
 MAX_FLOAT_DIFF = 1e-4         # largest log-posterior difference accepted from a float32 export
 STREAM_FILES = {"front_end": "stream_front_end.onnx", "step": "stream_step.onnx"}  # a causal model's stream halves
 
@@ -141,13 +142,11 @@ def _export_stream(module: nn.Module, out_dir: Path, quantize: str, dim: int) ->
     streamed = []
     for network in (torch_stream, OnnxStreamingNetwork(out_dir, entry)):
         stream = NetworkStream(network)
-        blocks = [stream.accept(feats[a:a + 37]) for a in range(0, len(feats), 37)]
+        blocks = [stream.accept(feats[a:a + CHECK_BLOCK]) for a in range(0, len(feats), CHECK_BLOCK)]
         streamed.append(np.concatenate(blocks + [stream.finish()]))
     diff = float(np.abs(streamed[0] - streamed[1]).max())
     logger.info("exported the stream graphs: largest log-posterior difference from the torch stream %.2e", diff)
-    if quantize == "none" and diff > MAX_FLOAT_DIFF:
-        raise AsrError(f"{out_dir}: the exported stream's log-posteriors differ from the trained network's by "
-                       f"{diff:.3g} (more than {MAX_FLOAT_DIFF}); this model cannot be streamed from ONNX")
+    _require_faithful(diff, quantize, f"{out_dir / STREAM_FILES['step']}: the exported stream", "streamed from ONNX")
     return entry
 
 
@@ -160,7 +159,12 @@ def _check_parity(model: Any, file: Path, export_format: str, quantize: str, dim
     diff = max(float(np.abs(a - b).max()) for a, b in zip(model.log_probs(feats), exported(feats)))
     logger.info("exported %s: largest log-posterior difference from the trained network %.2e (%s frames)",
                 file.name, diff, "/".join(map(str, CHECK_FRAMES)))
-    if quantize == "none" and diff > MAX_FLOAT_DIFF:
-        raise AsrError(f"{file}: the export's log-posteriors differ from the trained network's by {diff:.3g} "
-                       f"(more than {MAX_FLOAT_DIFF}); this model cannot be exported faithfully as {export_format}")
+    _require_faithful(diff, quantize, f"{file}: the export", f"exported faithfully as {export_format}")
     return diff
+
+
+def _require_faithful(diff: float, quantize: str, what: str, cannot: str) -> None:
+    """A float32 export whose log-posteriors differ by more than MAX_FLOAT_DIFF is an exporter fault: refused."""
+    if quantize == "none" and diff > MAX_FLOAT_DIFF:
+        raise AsrError(f"{what}'s log-posteriors differ from the trained network's by {diff:.3g} (more than "
+                       f"{MAX_FLOAT_DIFF}); this model cannot be {cannot}")
