@@ -35,6 +35,8 @@ seed=0
 epochs=               # default: conf/train.yaml
 synthetic_voices=300  # eSpeak NG voices whose synthetic digits join every training set (0: none); needs the demo
 #                       extra (pip install -e .[demo]) for espeakng-loader
+synthetic_accented=0  # of those voices, how many are German/French/Dutch/Spanish/Italian ones reading respelled
+#                       English digits (foreign accents; RESULTS.md row 26)
 synthetic_per_digit=1 # repetitions of each digit per voice (300 x 1 beat 100 x 2 on LOSO: RESULTS.md row 12)
 speed_perturb=        # e.g. "0.9 1.0 1.1": every training set becomes its speed-perturbed copies (asr data
 #                       perturb-speed; the audio is written under data/FOLD/train/wav)
@@ -52,7 +54,8 @@ help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, l
   --dev none|speaker             held-out-speaker splits: fixed epochs and the last --average checkpoints, or one
                                  training speaker as dev and the --average best checkpoints on it
   --synthetic-voices N           pool N eSpeak NG voices' synthetic digits (needs: pip install -e .[demo]),
-  --synthetic-per-digit N        each digit N times per voice (default 2)
+  --synthetic-accented N         N of those voices from other languages, saying respelled English digits
+  --synthetic-per-digit N        each digit N times per voice (default 1)
   --pool-speechocean DIR         pool the digit strings of another corpus: a speechocean762 folder (wav.scp text
                                  utt2spk), e.g. ../shared/data/speechocean762-train
   --speed-perturb \"0.9 1.0 1.1\"  train on speed-perturbed copies; --train-opts passes any other asr train option"
@@ -108,7 +111,7 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
   if [ "$synthetic_voices" -gt 0 ]; then
     log "stage 1: synthetic digits of $synthetic_voices eSpeak NG voices into synthetic/ and data/synthetic"
     "$PYTHON" "$recipe_dir/local/synthesize_digits.py" --num-voices "$synthetic_voices" \
-      --per-digit "$synthetic_per_digit" --seed "$seed" synthetic
+      --accented-voices "$synthetic_accented" --per-digit "$synthetic_per_digit" --seed "$seed" synthetic
     asr prepare fsdd --subset all synthetic data/synthetic
     pools+=(data/synthetic)
   fi

@@ -38,6 +38,16 @@ logger = logging.getLogger("synthesize_digits")
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 ACCENTS = ("en-us", "en", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us-nyc")
+# English digits as a speaker of another language reads them: each respelled in that language's orthography,
+# so the language's own voice says them with its vowels and consonants (a German w as v, a French th as s). The
+# spellings were checked against eSpeak NG's phoneme output for each voice (espeak_TextToPhonemes).
+ACCENTED_WORDS = {
+    "de": ("siero", "wann", "tuh", "Sri", "foor", "feiw", "sicks", "sewwen", "ejt", "nein"),
+    "fr": ("zirô", "ouane", "tou", "sri", "fôr", "faillve", "sixe", "sévène", "éillte", "naillne"),
+    "nl": ("zierou", "wan", "toe", "srie", "foor", "faaiv", "siks", "sevven", "eet", "naain"),
+    "es": ("síro", "uán", "tú", "trí", "fór", "fáif", "síks", "séven", "éit", "náin"),
+    "it": ("ziro", "uan", "tu", "tri", "for", "faiv", "sics", "seven", "eit", "nain"),
+}
 # Variants that sound like no person (robots, croaks, whispers) are left out.
 UNHUMAN = re.compile(r"robo|robot|croak|tweaky|whisper|kaukovalta", re.IGNORECASE)
 
@@ -47,6 +57,7 @@ class DigitOptions:
     """Everything that determines the synthetic corpus; saved as settings.yaml beside it."""
 
     num_voices: int = 100
+    accented_voices: int = 0    # of the num_voices, how many are other languages' voices (ACCENTED_WORDS)
     per_digit: int = 2          # repetitions of each digit per voice
     seed: int = 0
     sample_frequency: int = 8000
@@ -59,19 +70,30 @@ class DigitOptions:
     max_pad_s: float = 0.1      # silence before and after the digit, each uniform in [0, max_pad_s] (FSDD is trimmed)
 
 
-def all_voices() -> list[str]:
-    """Every English accent with every human-sounding reproducible variant, in a fixed order."""
+def all_voices(languages: tuple[str, ...] = ACCENTS) -> list[str]:
+    """Every voice of `languages` with every human-sounding reproducible variant, in a fixed order."""
     variants = [v for v in deterministic_variants() if not UNHUMAN.search(v) and " " not in v]
-    return [f"{accent}+{variant}" for accent in ACCENTS for variant in variants]
+    return [f"{language}+{variant}" for language in languages for variant in variants]
 
 
 def choose_voices(options: DigitOptions) -> list[str]:
-    """`num_voices` voices spread over accents and variants, the same for the same seed."""
-    voices = all_voices()
-    if options.num_voices > len(voices):
-        raise SystemExit(f"--num-voices {options.num_voices}: eSpeak NG offers {len(voices)} voices here")
-    random.Random(options.seed).shuffle(voices)
-    return sorted(voices[:options.num_voices])
+    """`num_voices` voices spread over accents and variants, `accented_voices` of them from other languages;
+    the same for the same seed."""
+    chosen = []
+    for languages, count in ((ACCENTS, options.num_voices - options.accented_voices),
+                             (tuple(ACCENTED_WORDS), options.accented_voices)):
+        voices = all_voices(languages)
+        if count > len(voices):
+            raise SystemExit(f"{count} voices of {', '.join(languages)} asked for: eSpeak NG offers {len(voices)}")
+        random.Random(options.seed).shuffle(voices)
+        chosen += voices[:count]
+    return sorted(chosen)
+
+
+def digit_word(voice: str, digit: int) -> str:
+    """What `voice` is given to say: the English word, or its respelling for another language's voice."""
+    language = voice.partition("+")[0]
+    return ACCENTED_WORDS[language][digit] if language in ACCENTED_WORDS else DIGIT_WORDS[digit]
 
 
 def speaker_id(voice: str) -> str:
@@ -84,9 +106,10 @@ def render(espeak: Espeak, voice: str, digit: int, index: int, options: DigitOpt
     rng = np.random.default_rng([options.seed, zlib.crc32(voice.encode()), digit, index])
     rate = int(rng.integers(options.min_rate, options.max_rate + 1))
     pitch = int(rng.integers(options.min_pitch, options.max_pitch + 1))
-    samples, sample_rate = espeak.synthesize(DIGIT_WORDS[digit], voice, rate=rate, pitch=pitch)
+    word = digit_word(voice, digit)
+    samples, sample_rate = espeak.synthesize(word, voice, rate=rate, pitch=pitch)
     if samples.size == 0 or not np.any(samples):
-        raise RuntimeError(f"eSpeak NG produced silence for {DIGIT_WORDS[digit]!r} ({voice})")
+        raise RuntimeError(f"eSpeak NG produced silence for {word!r} ({voice})")
     speech = samples.astype(np.float64)
     voiced = np.flatnonzero(np.abs(speech) > 0.02 * np.abs(speech).max())  # trim eSpeak's own silence
     speech = speech[voiced[0]:voiced[-1] + 1]
@@ -135,6 +158,9 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("out_dir", type=Path, help="folder to write (recordings/ and settings.yaml)")
     parser.add_argument("--num-voices", type=int, default=defaults.num_voices, help="eSpeak NG voices (speakers)")
+    parser.add_argument("--accented-voices", type=int, default=defaults.accented_voices,
+                        help="how many of the voices are German, French, Dutch, Spanish or Italian ones reading "
+                             "English digits respelled in their own orthography (foreign accents)")
     parser.add_argument("--per-digit", type=int, default=defaults.per_digit, help="repetitions of each digit")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of every random choice")
     args = parser.parse_args(argv)
@@ -142,7 +168,10 @@ def main(argv: list[str] | None = None) -> None:
                         datefmt="%H:%M:%S")
     if args.num_voices < 1 or args.per_digit < 1:
         parser.error("--num-voices and --per-digit must be at least 1")
-    options = DigitOptions(num_voices=args.num_voices, per_digit=args.per_digit, seed=args.seed)
+    if not 0 <= args.accented_voices <= args.num_voices:
+        parser.error("--accented-voices must be between 0 and --num-voices")
+    options = DigitOptions(num_voices=args.num_voices, accented_voices=args.accented_voices,
+                           per_digit=args.per_digit, seed=args.seed)
     if is_complete(args.out_dir, options):
         logger.info("%s already holds these digits (settings.yaml matches); nothing to do", args.out_dir)
         return
