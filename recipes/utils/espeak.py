@@ -15,9 +15,11 @@ Reproducibility needs two precautions, both found by synthesizing the same sente
 from __future__ import annotations
 
 import _ctypes
+import contextlib
 import ctypes
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,8 @@ PARAMETER_RATE = 1
 PARAMETER_PITCH = 3
 POS_CHARACTER = 1
 CHARS_UTF8 = 1
+# espeak_TextToPhonemes phonememode: IPA
+PHONEMES_IPA = 0x02
 
 SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
@@ -75,16 +79,32 @@ class Espeak:
     def __exit__(self, *exc: object) -> None:
         self._tmp.cleanup()
 
-    def synthesize(self, text: str, voice: str, *, rate: int = 175, pitch: int = 50) -> tuple[np.ndarray, int]:
-        """Speak `text` with `voice` ("en-us", "en-gb-x-rp+m4"): int16 samples and their sample rate.
-
-        `rate` is in words per minute (80-450), `pitch` 0-100 (50 is the voice's normal pitch).
-        """
+    @contextlib.contextmanager
+    def _session(self, voice: str) -> Iterator[tuple[ctypes.CDLL, int]]:
+        """A freshly loaded library with `voice` set, and its sample rate; unloaded afterwards."""
         variant = voice.partition("+")[2]
         if variant and variant not in self._variants:
             raise ValueError(f"voice variant {variant!r} is not reproducible or does not exist; "
                              f"use one of deterministic_variants()")
         lib = ctypes.CDLL(str(self._library), mode=ctypes.RTLD_LOCAL)
+        try:
+            lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+            sample_rate = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self.data_path).encode(),
+                                                INITIALIZE_DONT_EXIT)
+            if sample_rate <= 0:
+                raise RuntimeError(f"espeak_Initialize failed with the data in {self.data_path}")
+            if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise ValueError(f"eSpeak NG has no voice {voice!r}")
+            yield lib, sample_rate
+            lib.espeak_Terminate()
+        finally:
+            _ctypes.dlclose(lib._handle)
+
+    def synthesize(self, text: str, voice: str, *, rate: int = 175, pitch: int = 50) -> tuple[np.ndarray, int]:
+        """Speak `text` with `voice` ("en-us", "en-gb-x-rp+m4"): int16 samples and their sample rate.
+
+        `rate` is in words per minute (80-450), `pitch` 0-100 (50 is the voice's normal pitch).
+        """
         chunks: list[np.ndarray] = []
 
         def collect(samples: ctypes.POINTER(ctypes.c_short), count: int, events: ctypes.c_void_p) -> int:
@@ -93,15 +113,8 @@ class Espeak:
             return 0  # 0 = go on synthesizing
 
         callback = SynthCallback(collect)
-        try:
-            lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-            sample_rate = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self.data_path).encode(),
-                                                INITIALIZE_DONT_EXIT)
-            if sample_rate <= 0:
-                raise RuntimeError(f"espeak_Initialize failed with the data in {self.data_path}")
+        with self._session(voice) as (lib, sample_rate):
             lib.espeak_SetSynthCallback(callback)
-            if lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise ValueError(f"eSpeak NG has no voice {voice!r}")
             lib.espeak_SetParameter(PARAMETER_RATE, int(rate), 0)
             lib.espeak_SetParameter(PARAMETER_PITCH, int(pitch), 0)
             lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
@@ -110,11 +123,17 @@ class Espeak:
             status = lib.espeak_Synth(encoded, len(encoded) + 1, 0, POS_CHARACTER, 0, CHARS_UTF8, None, None)
             if status != 0:
                 raise RuntimeError(f"espeak_Synth failed with status {status} on {text!r}")
-            lib.espeak_Terminate()
-        finally:
-            _ctypes.dlclose(lib._handle)
         samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
         return samples, sample_rate
+
+    def phonemes(self, text: str, voice: str) -> str:
+        """What `voice` says for `text`, in IPA (espeak_TextToPhonemes): how a respelling is checked."""
+        with self._session(voice) as (lib, _):
+            lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+            lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
+            encoded = ctypes.create_string_buffer(text.encode())
+            cursor = ctypes.c_void_p(ctypes.addressof(encoded))
+            return lib.espeak_TextToPhonemes(ctypes.byref(cursor), CHARS_UTF8, PHONEMES_IPA).decode()
 
 
 def pad_with_noise(speech: np.ndarray, pads: tuple[int, int], snr_db: float, rng: np.random.Generator) -> np.ndarray:
