@@ -1,5 +1,5 @@
-"""Work in parallel processes, one way for every stage: `contiguous_jobs`, `process_pool`, `cluster_executor`,
-`results_in_order`.
+"""Work in parallel processes, one way for every stage: `contiguous_jobs`, `run_jobs`, `process_pool`,
+`cluster_executor`, `results_in_order`.
 
 Feature extraction and the audio perturbations run one job per contiguous split of a data directory
 (`contiguous_jobs`); decoding runs each utterance's search while the main process runs the network. Local workers
@@ -92,6 +92,17 @@ class _DaskSubmitter:
 
     def submit(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         return self.client.submit(fn, *args, pure=False, **kwargs)
+
+
+def run_jobs(job: Callable[..., T], jobs: Sequence[Sequence[Any]], bar: Any, cmd: str, *args: Any) -> list[T]:
+    """`job(items, *args)` for every split of `jobs`, in order: in this process for one local job (called with
+    `bar=bar`, so it moves per item), else one local process per job or a task each on the dask scheduler of
+    `cmd` (the bar moves per finished job). `job` must be a module-level function, so workers can import it."""
+    if cmd == LOCAL and len(jobs) == 1:
+        return [job(jobs[0], *args, bar=bar)]
+    with process_pool(len(jobs)) if cmd == LOCAL else cluster_executor(cmd) as executor:
+        futures = [executor.submit(job, items, *args) for items in jobs]
+        return results_in_order(futures, on_done=lambda index: bar.update(len(jobs[index])))
 
 
 def results_in_order(futures: Sequence[Any], poll: Callable[[], None] | None = None,

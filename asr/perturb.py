@@ -35,7 +35,7 @@ from asr.audio import INT16_SCALE, read_wav_scp_entry, resample
 from asr.datadir import DataDir, Segment, read_data_dir, write_data_dir
 from asr.errors import AsrError
 from asr.models.specaugment import speed_perturb
-from asr.parallel import LOCAL, cluster_executor, contiguous_jobs, process_pool, results_in_order
+from asr.parallel import LOCAL, contiguous_jobs, run_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +120,8 @@ def rewrite_audio(src: str | os.PathLike, dst: str | os.PathLike, copies: list[A
     new = DataDir(path=dst)
     bar = tqdm(total=len(recordings), desc=desc, unit="rec", disable=not progress, leave=False)
     try:
-        results = _run_jobs(jobs, bar, cmd, copies, (tmp / AUDIO_DIR).absolute(), (dst / AUDIO_DIR).resolve(),
-                            allow_pipes)
+        results = run_jobs(_rewrite_job, jobs, bar, cmd, copies, (tmp / AUDIO_DIR).absolute(),
+                           (dst / AUDIO_DIR).resolve(), allow_pipes)
         for entries, _ in results:
             new.wav_scp.update(entries)
         clipped = sum(count for _, count in results)
@@ -145,17 +145,6 @@ def rewrite_audio(src: str | os.PathLike, dst: str | os.PathLike, copies: list[A
         logger.warning("%s: %d samples clipped to the 16-bit range", dst, clipped)
     logger.info("wrote %s: %d utterances (%s)", dst, len(new.utterances), desc)
     return new
-
-
-def _run_jobs(jobs: list[list[tuple[str, str, str]]], bar: Any, cmd: str,
-              *args: Any) -> list[tuple[dict[str, str], int]]:
-    """Run `_rewrite_job(job, *args)` for every job: in this process for one local job (the bar moves per
-    recording), else one local process per job or a task each on a dask scheduler (the bar moves per job)."""
-    if cmd == LOCAL and len(jobs) == 1:
-        return [_rewrite_job(jobs[0], *args, bar=bar)]
-    with process_pool(len(jobs)) if cmd == LOCAL else cluster_executor(cmd) as executor:
-        futures = [executor.submit(_rewrite_job, job, *args) for job in jobs]
-        return results_in_order(futures, on_done=lambda index: bar.update(len(jobs[index])))
 
 
 def _rewrite_job(recordings: list[tuple[str, str, str]], copies: list[AudioCopy], out_dir: Path, audio_dir: Path,
