@@ -1,11 +1,12 @@
-"""asr.batching: length-bucketed batches within the caps, reproducible per (seed, epoch); padded tensors."""
+"""asr.batching: length-bucketed batches within the caps, reproducible per (seed, epoch); sharded data dealt out to
+processes by shard; padded tensors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from asr.batching import collate, make_batches
+from asr.batching import collate, make_batches, make_shard_batches
 from asr.errors import AsrError
 
 LENGTHS = [int(n) for n in np.random.default_rng(0).integers(5, 100, 200)]
@@ -50,3 +51,53 @@ def test_collate_pads_with_zeros_and_concatenates_targets():
     assert feats.shape == (2, 5, 2) and lengths.tolist() == [3, 5]
     assert feats[0, 3:].abs().sum() == 0 and feats[1].min() == 2
     assert targets.tolist() == [1, 2, 3] and target_lengths.tolist() == [2, 1]
+
+
+SHARD_OF = [i // 20 for i in range(len(LENGTHS))]  # 10 shards of 20 utterances
+
+
+@pytest.mark.parametrize("world_size", [1, 2, 3])
+def test_processes_read_disjoint_shards_and_step_together(world_size):
+    plans = make_shard_batches(LENGTHS, SHARD_OF, 400, 8, world_size=world_size, shard_buffer=2, seed=1, epoch=0)
+    assert len(plans) == world_size and len({len(plan) for plan in plans}) == 1
+    shards = [{SHARD_OF[i] for batch in plan for i in batch} for plan in plans]
+    assert all(not a & b for n, a in enumerate(shards) for b in shards[n + 1:])
+    used = [i for plan in plans for batch in plan for i in batch]
+    assert len(used) == len(set(used))
+    if world_size == 1:
+        assert sorted(used) == list(range(len(LENGTHS)))
+    else:  # only the batches beyond the shortest process's count wait; most of the epoch is trained
+        assert len(used) > 0.8 * len(LENGTHS)
+    for plan in plans:
+        for batch in plan:
+            assert len(batch) <= 8 and max(LENGTHS[i] for i in batch) * len(batch) <= 400
+
+
+def test_a_process_holds_shard_buffer_shards_at_a_time():
+    plan, = make_shard_batches(LENGTHS, SHARD_OF, 400, 8, shard_buffer=2, seed=1, epoch=0)
+    # the shards batched together: every batch lies within one group of at most two, and a group's batches come
+    # one after another (its shards are read, bucketed and shuffled, then the next group's)
+    group_of: dict[int, int] = {}
+    runs = []
+    for batch in plan:
+        shards = {SHARD_OF[i] for i in batch}
+        groups = {group_of[s] for s in shards if s in group_of}
+        assert len(groups) <= 1
+        group = groups.pop() if groups else len(set(group_of.values()))
+        group_of.update({s: group for s in shards})
+        if not runs or runs[-1] != group:
+            runs.append(group)
+    assert len(runs) == len(set(runs)) == 5
+    assert all(list(group_of.values()).count(g) == 2 for g in range(5))
+
+
+def test_the_shard_plan_is_a_function_of_seed_and_epoch():
+    plan = lambda seed, epoch: make_shard_batches(LENGTHS, SHARD_OF, 400, 8, world_size=2, seed=seed,  # noqa: E731
+                                                  epoch=epoch)
+    assert plan(1, 3) == plan(1, 3)
+    assert plan(1, 4) != plan(1, 3) and plan(2, 3) != plan(1, 3)
+
+
+def test_fewer_shards_than_processes_is_refused_with_the_fix():
+    with pytest.raises(AsrError, match="2 shard.* 3 processes.*--utts-per-shard"):
+        make_shard_batches(LENGTHS, [i % 2 for i in range(len(LENGTHS))], 400, 8, world_size=3)

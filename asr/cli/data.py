@@ -1,5 +1,5 @@
 """`asr data ...`: Kaldi data-directory tools (validate, fix, split, subset, combine, copy, utt2dur, perturb-speed,
-perturb-volume, resample, segment)."""
+perturb-volume, resample, shard, segment)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import click
 from asr import datadir
 from asr.cli.options import dataclass_options
 from asr.inference.vad import VadOptions
+from asr.shards import UTTS_PER_SHARD
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -26,7 +27,7 @@ def _job_options(command: Callable) -> Callable:
              "Slurm/PBS/SGE/LSF through dask-jobqueue; pip install 'asr[cluster]'); jobs write into DST's folder, so "
              "a cluster needs a shared file system.")(command)
     return click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True,
-                        help="Parallel jobs (contiguous runs of recordings).")(command)
+                        help="Parallel jobs (contiguous runs of recordings, or of shards).")(command)
 
 
 @click.group()
@@ -172,6 +173,24 @@ def resample(src: Path, dst: Path, sample_frequency: int, nj: int, cmd: str, all
     result = resample_data_dir(src, dst, sample_frequency, allow_pipes=allow_pipes, progress=progress, nj=nj,
                                cmd=cmd)
     click.echo(f"{dst}: {len(result.utterances)} utterances, resampled to {sample_frequency} Hz")
+
+
+@data.command()
+@click.argument("src", type=_EXISTING_DIR)
+@click.argument("dst", type=_DIR)
+@click.option("--utts-per-shard", type=click.IntRange(min=1), default=UTTS_PER_SHARD, show_default=True,
+              help="Utterances per tar shard (training deals shards out to processes: at least one per process).")
+@_job_options
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+def shard(src: Path, dst: Path, utts_per_shard: int, nj: int, cmd: str, progress: bool) -> None:
+    """SRC's features (feats.scp) as WebDataset tar shards in DST/shards/, and DST a data directory whose feats.scp
+    points into them: for corpora larger than memory, read shard by shard in training, one set of shards per
+    process (asr train streams them)."""
+    from asr.shards import shard_data_dir
+
+    result = shard_data_dir(src, dst, utts_per_shard=utts_per_shard, nj=nj, cmd=cmd, progress=progress)
+    shards = -(-len(result.feats_scp) // utts_per_shard)
+    click.echo(f"{dst}: {len(result.feats_scp)} utterances in {shards} shards under {dst / 'shards'}")
 
 
 @data.command()

@@ -13,12 +13,13 @@ as `copy-feats --compress=true` does (`compress_matrix`): a quarter of the bytes
 fine at 8 bits a value.
 """
 
-from asr.kaldi_io.ark import ArkWriter, read_scp_matrices, matrix_shape, read_ark, read_matrix
+from asr.kaldi_io.ark import (ArkWriter, archive_of, ark_entry, matrix_shape, read_ark, read_matrix,
+                             read_scp_matrices)
 from asr.kaldi_io.compressed import compress_matrix
 from asr.kaldi_io.htk import HtkFile, htk_parm_kind, read_htk, write_htk
 from asr.kaldi_io.maps import (FATAL_MAP_PROBLEMS, MapProblem, MapScan, c_sorted, read_kaldi_map, read_scp,
                                scan_kaldi_map, write_kaldi_map)
 
-__all__ = ["ArkWriter", "FATAL_MAP_PROBLEMS", "HtkFile", "MapProblem", "MapScan", "c_sorted", "compress_matrix",
-           "htk_parm_kind", "read_scp_matrices", "matrix_shape", "read_ark", "read_htk", "read_kaldi_map", "read_matrix",
+__all__ = ["ArkWriter", "FATAL_MAP_PROBLEMS", "HtkFile", "MapProblem", "MapScan", "archive_of", "ark_entry", "c_sorted",
+           "compress_matrix", "htk_parm_kind", "read_scp_matrices", "matrix_shape", "read_ark", "read_htk", "read_kaldi_map", "read_matrix",
            "read_scp", "scan_kaldi_map", "write_htk", "write_kaldi_map"]

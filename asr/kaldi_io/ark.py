@@ -34,8 +34,7 @@ class ArkWriter:
     ...     w.write("utt1", np.zeros((10, 13), np.float32))
 
     scp lines read `key <ark_path as given>:OFFSET`; pass an absolute ark path for an scp usable from elsewhere.
-    float64 arrays are written as `DM`/`DV`, everything else as float32 `FM`/`FV`; with `compress`, non-empty
-    matrices as Kaldi compressed matrices (`compress_matrix`; vectors stay as they are, as in Kaldi).
+    Entries are as `ark_entry` makes them (float32 or float64, `compress`ed or not).
     """
 
     def __init__(self, ark_path: str | os.PathLike, scp_path: str | os.PathLike | None = None, *,
@@ -51,28 +50,13 @@ class ArkWriter:
 
     def write(self, key: str, matrix: np.ndarray) -> str:
         """Append one matrix (2-D) or vector (1-D); return its `ark:offset` spec."""
-        if not key or any(c.isspace() for c in key):
-            raise AsrError(f"{self.ark_path}: id {key!r} is empty or holds whitespace; Kaldi ids are single tokens")
-        array = np.asarray(matrix)
-        if array.ndim not in (1, 2):
-            raise ValueError(f"ArkWriter.write: expected a 1-D or 2-D array for '{key}', got shape {array.shape}")
-        dtype = np.float64 if array.dtype == np.float64 else np.float32
-        kind = b"D" if dtype == np.float64 else b"F"
-        data = np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
-        prefix = key.encode("utf-8") + b" "
-        if self.compress and array.ndim == 2 and array.size:
-            try:
-                header, data = BINARY_MARKER + compress_matrix(array), np.empty(0, np.uint8)
-            except ValueError as e:
-                raise AsrError(f"{self.ark_path}: '{key}': {e}; write it uncompressed") from None
-        elif array.ndim == 2:
-            header = BINARY_MARKER + kind + b"M " + _INT32.pack(4, data.shape[0]) + _INT32.pack(4, data.shape[1])
-        else:
-            header = BINARY_MARKER + kind + b"V " + _INT32.pack(4, data.shape[0])
-        self._ark.write(prefix + header)
-        self._ark.write(data.tobytes())
-        spec = f"{self.ark_path}:{self._offset + len(prefix)}"
-        self._offset += len(prefix) + len(header) + data.nbytes
+        try:
+            entry = ark_entry(key, matrix, compress=self.compress)
+        except ValueError as e:
+            raise AsrError(f"{self.ark_path}: {e}") from None
+        self._ark.write(entry)
+        spec = f"{self.ark_path}:{self._offset + len(key.encode('utf-8')) + 1}"
+        self._offset += len(entry)
         if self._scp is not None:
             self._scp.write(f"{key} {spec}\n")
         self.keys.append(key)
@@ -95,6 +79,40 @@ class ArkWriter:
             self._stack.__exit__(exc_type, exc, tb)
 
 
+def ark_entry(key: str, matrix: np.ndarray, *, compress: bool = False) -> bytes:
+    """One ark entry, `key ` and the Kaldi binary object (a one-entry ark on its own): what ArkWriter appends.
+
+    float64 arrays are written as `DM`/`DV`, everything else as float32 `FM`/`FV`; with `compress`, non-empty
+    matrices as Kaldi compressed matrices (`compress_matrix`; vectors stay as they are, as in Kaldi).
+    """
+    if not key or any(c.isspace() for c in key):
+        raise ValueError(f"id {key!r} is empty or holds whitespace; Kaldi ids are single tokens")
+    array = np.asarray(matrix)
+    if array.ndim not in (1, 2):
+        raise ValueError(f"expected a 1-D or 2-D array for '{key}', got shape {array.shape}")
+    dtype = np.float64 if array.dtype == np.float64 else np.float32
+    kind = b"D" if dtype == np.float64 else b"F"
+    data = np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
+    if compress and array.ndim == 2 and array.size:
+        try:
+            return key.encode("utf-8") + b" " + BINARY_MARKER + compress_matrix(array)
+        except ValueError as e:
+            raise ValueError(f"'{key}': {e}; write it uncompressed") from None
+    if array.ndim == 2:
+        header = BINARY_MARKER + kind + b"M " + _INT32.pack(4, data.shape[0]) + _INT32.pack(4, data.shape[1])
+    else:
+        header = BINARY_MARKER + kind + b"V " + _INT32.pack(4, data.shape[0])
+    return key.encode("utf-8") + b" " + header + data.tobytes()
+
+
+def archive_of(spec: str) -> tuple[str, int]:
+    """The file and byte offset an `ark:offset[ranges]` spec reads from (offset 0 for a single-object file)."""
+    match = _SPEC.match(spec.strip())
+    if match and not os.path.isfile(spec.strip()):
+        return match["path"], int(match["offset"])
+    return spec.strip(), 0
+
+
 def read_matrix(spec: str) -> np.ndarray:
     """Read the matrix or vector at `file.ark:offset` (optionally `[r0:r1]`/`[r0:r1,c0:c1]`, inclusive, as Kaldi).
 
@@ -106,11 +124,9 @@ def read_matrix(spec: str) -> np.ndarray:
 
 def _read_spec(spec: str, files: contextlib.ExitStack, handles: dict[str, BinaryIO]) -> np.ndarray:
     """read_matrix with the archives kept open in `handles` (closed by `files`) across calls."""
+    path, offset = archive_of(spec)
     match = _SPEC.match(spec.strip())
-    if match and not os.path.isfile(spec.strip()):
-        path, offset, ranges = match["path"], int(match["offset"]), match["ranges"]
-    else:
-        path, offset, ranges = spec.strip(), 0, None
+    ranges = match["ranges"] if match and path != spec.strip() else None
     if path not in handles:
         try:
             handles[path] = files.enter_context(open(path, "rb"))

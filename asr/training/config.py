@@ -71,6 +71,9 @@ class TrainConfig(ModelConfig):
     #                                 wav.scp) as batches need them instead of holding them all; auto: when they
     #                                 would take over memory_budget_gb
     memory_budget_gb: float = 4.0   # auto: training features (float32) above this are streamed
+    shard_buffer: int = 4           # sharded data (asr data shard): shards a process reads at a time, whose
+    #                                 utterances it length-buckets and shuffles together (more: batches closer to
+    #                                 a shuffle of the whole set, more memory in the loader)
     num_workers: int = 0            # processes that read, perturb and augment batches ahead of the step (torch
     #                                 DataLoader workers; 0: the training process itself)
 
@@ -97,7 +100,7 @@ class TrainConfig(ModelConfig):
                 raise AsrError(f"{name}={getattr(self, name)}: must be 0 or more")
         if self.memory_budget_gb <= 0:
             raise AsrError(f"memory_budget_gb={self.memory_budget_gb}: must be positive, e.g. 4")
-        for name in ("epochs", "max_frames", "max_batch_size", "num_threads"):
+        for name in ("epochs", "max_frames", "max_batch_size", "num_threads", "shard_buffer"):
             if getattr(self, name) < 1:
                 raise AsrError(f"{name}={getattr(self, name)}: must be at least 1")
         if self.lr <= 0:

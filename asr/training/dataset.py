@@ -9,6 +9,8 @@ A corpus whose features would not fit in memory is streamed: only each utterance
 location are held, its features are read (by ark offset), or computed from its audio (features from `wav.scp`;
 lengths from `utt2dur`), and normalised when its batch is made, and CMVN statistics come from one pass over the
 features that keeps nothing. Both ways share `DataSet.features`, so batching and normalisation are one code path.
+Features in tar shards (`asr data shard`) are read through feats.scp too; the set records each utterance's shard, so
+that training deals batches out by shard (`asr.batching.make_shard_batches`), whether streamed or held.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 from asr.datadir import FEATS_CONF  # "# asr features KIND (FLAVOR flavor)" + the options
 from asr.errors import AsrError
 from asr.features.cmvn import CmvnStats, normalize_features, stats_of
+from asr.shards import SHARD_SUFFIX, check_feature_files, feature_files
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +90,8 @@ class DataSet:
     streamed: bool = False         # features read from feats.scp (or computed from wav.scp) when a batch needs them
     normalization: Normalization | None = None  # set by `normalize`; in memory the stored features already have it
     spec: FeatureSpec | None = None  # how the features are made (a streamed set reads or computes them with it)
+    shard_of: list[int] | None = None  # sharded features (asr data shard): each utterance's shard, in shard_files
+    shard_files: list[str] = field(default_factory=list)
 
     @property
     def lengths(self) -> list[int]:
@@ -239,9 +244,17 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
         raise AsrError(f"{data_dir}: no usable utterance (skipped: {skipped}); check text and features")
     if any(skipped.values()):
         logger.warning("%s: skipped %s", data_dir, ", ".join(f"{n} {k}" for k, n in skipped.items() if n))
-    logger.info("%s: %d utterances, %d frames%s", data_dir, len(utterances), sum(u.num_frames for u in utterances),
+    dataset = DataSet(str(data_dir), utterances, datadir, skipped, streamed, spec=spec)
+    if spec.source == "feats":
+        files, index = feature_files(datadir.feats_scp, [u.key for u in utterances])
+        if streamed:
+            check_feature_files(str(data_dir), datadir.feats_scp)
+        if any(path.endswith(SHARD_SUFFIX) for path in files):
+            dataset.shard_of, dataset.shard_files = index, files
+    logger.info("%s: %d utterances, %d frames%s%s", data_dir, len(utterances), sum(u.num_frames for u in utterances),
+                f" in {len(dataset.shard_files)} shards" if dataset.shard_of is not None else "",
                 f" (streamed from {'feats.scp' if spec.source == 'feats' else 'wav.scp'})" if streamed else "")
-    return DataSet(str(data_dir), utterances, datadir, skipped, streamed, spec=spec)
+    return dataset
 
 
 def _wav_frames(datadir, spec: FeatureSpec) -> dict[str, int]:

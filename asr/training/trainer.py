@@ -7,7 +7,9 @@ point and resumed from its latest checkpoint ends with the same weights as an un
 
 Distributed: every process builds the same global batches and takes every world_size-th utterance of each;
 the loss is normalised by the global batch's token count, so DDP's gradient average equals the gradient of
-the single-process loss on the whole batch.
+the single-process loss on the whole batch. Sharded data (`asr data shard`) is dealt out by shard instead, so that
+no two processes read the same shard (`asr.batching.make_shard_batches`); the loss is still normalised by the
+tokens of all processes' batches of the step.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from asr.training.checkpoint import (epoch_checkpoint_path, load_checkpoint, pru
                                      save_checkpoint, set_rng_state, step_checkpoint_path)
 from asr.training.augment import WaveAugment
 from asr.training.config import TrainConfig
-from asr.batching import collate, make_batches
+from asr.batching import collate, make_batches, make_shard_batches
 from asr.training.dataset import (DataSet, cmvn_stats_of, compute_utterance_features, feature_bytes, load_dataset,
                                   normalize, resolve_feature_spec)
 from asr.training.distributed import DistContext, all_reduce_sum, barrier, gather_tensors
@@ -193,12 +195,27 @@ class Trainer:
             feats.append(self.train_set.normalized(u.key, perturbed))
         return feats
 
-    def prepare_batch(self, global_batch: list[int], epoch: int, batch_index: int) -> tuple:
-        """This process's share of `global_batch`, ready for the step: padded (SpecAugmented) features, lengths,
-        targets, target lengths, and the tokens of the whole global batch. A pure function of its arguments, so
-        loader workers can make batches ahead of the step."""
-        mine = global_batch[self.context.rank::self.context.world_size]
-        global_tokens = sum(len(self.train_set.utterances[i].targets) for i in global_batch)
+    def epoch_batches(self, epoch: int) -> list[tuple[list[int], int]]:
+        """This process's batches of `epoch`, each with the tokens of every process's batch of that step (the
+        loss's normaliser): its share of each global batch, or for sharded data, batches of its own shards, each
+        process's under 1/world_size of the caps. A pure function of (seed, epoch), so --resume continues it."""
+        config, context, train = self.config, self.context, self.train_set
+        tokens = lambda batch: sum(len(train.utterances[i].targets) for i in batch)  # noqa: E731
+        if train.shard_of is None:
+            batches = make_batches(train.lengths, config.max_frames, config.max_batch_size, seed=config.seed,
+                                   epoch=epoch, min_batch_size=context.world_size)
+            return [(batch[context.rank::context.world_size], tokens(batch)) for batch in batches]
+        plans = make_shard_batches(train.lengths, train.shard_of, max(1, config.max_frames // context.world_size),
+                                   max(1, config.max_batch_size // context.world_size),
+                                   world_size=context.world_size, shard_buffer=config.shard_buffer, seed=config.seed,
+                                   epoch=epoch)
+        return [(plans[context.rank][step], sum(tokens(plan[step]) for plan in plans))
+                for step in range(len(plans[0]))]
+
+    def prepare_batch(self, mine: list[int], global_tokens: int, epoch: int, batch_index: int) -> tuple:
+        """This process's batch `mine` ready for the step: padded (SpecAugmented) features, lengths, targets,
+        target lengths, and `global_tokens`. A pure function of its arguments, so loader workers can make batches
+        ahead of the step."""
         feats, lengths, targets, target_lengths = collate(
             self._batch_features(mine, epoch, batch_index), [self.train_set.utterances[i].targets for i in mine])
         if self.spec_augment is not None:
@@ -280,8 +297,7 @@ class Trainer:
         self.model.train()
         while state.epoch < config.epochs:
             epoch = state.epoch
-            batches = make_batches(self.train_set.lengths, config.max_frames, config.max_batch_size,
-                                   seed=config.seed, epoch=epoch, min_batch_size=self.context.world_size)
+            batches = self.epoch_batches(epoch)
             bar = tqdm(total=len(batches), initial=state.batches_done, desc=f"epoch {epoch + 1}/{config.epochs}",
                        unit="batch", disable=not self.progress, dynamic_ncols=True)
             start = time.perf_counter()
@@ -350,11 +366,11 @@ class Trainer:
             writer.close()
         return state
 
-    def _loader(self, batches: list[list[int]], epoch: int, first: int) -> Iterator[tuple]:
+    def _loader(self, batches: list[tuple[list[int], int]], epoch: int, first: int) -> Iterator[tuple]:
         """The prepared batches from `first` on: made here, or by `num_workers` DataLoader processes ahead of the
         step (in order, so the result does not depend on the number of workers)."""
         if self.config.num_workers == 0:
-            return (self.prepare_batch(batches[i], epoch, i) for i in range(first, len(batches)))
+            return (self.prepare_batch(*batches[i], epoch, i) for i in range(first, len(batches)))
         from torch.utils.data import DataLoader
 
         # its own generator: the loader's worker seeds must not draw from the global RNG that dropout uses
@@ -394,7 +410,7 @@ class Trainer:
 class _PreparedBatches(torch.utils.data.Dataset):
     """An epoch's batches from `first` on, prepared by the trainer (in a DataLoader worker)."""
 
-    def __init__(self, trainer: Trainer, batches: list[list[int]], epoch: int, first: int) -> None:
+    def __init__(self, trainer: Trainer, batches: list[tuple[list[int], int]], epoch: int, first: int) -> None:
         self.trainer, self.batches, self.epoch, self.first = trainer, batches, epoch, first
 
     def __len__(self) -> int:
@@ -402,7 +418,7 @@ class _PreparedBatches(torch.utils.data.Dataset):
 
     def __getitem__(self, position: int) -> tuple:
         index = self.first + position
-        return self.trainer.prepare_batch(self.batches[index], self.epoch, index)
+        return self.trainer.prepare_batch(*self.batches[index], self.epoch, index)
 
 
 def load_initial_weights(model: nn.Module, model_dir: str | Path, tokenizer) -> None:

@@ -1,8 +1,9 @@
-"""Run by test_distributed.py under torchrun: `asr train`'s run_training on the synthetic corpus with DDP;
-each rank saves its final weights."""
+"""Run by test_distributed.py under torchrun: `asr train`'s run_training on the synthetic corpus (or its sharded
+copy, data/train_sharded) with DDP; each rank saves its final weights and the shards its batches came from."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -18,13 +19,19 @@ CONFIG = dict(model="rnn", hidden_size=8, num_layers=1, epochs=2, max_frames=200
               optimizer="sgd", lr=0.5, warmup_steps=2, feature_type="mfcc", checkpoint_every=3)
 
 
-def train(corpus: Path, out_dir: Path):
+def train(corpus: Path, out_dir: Path, train_dir: str = "train"):
     """The synthetic corpus written by synthetic_corpus.write_corpus under `corpus`."""
     config = TrainConfig(**CONFIG, feature_config=str(corpus / "mfcc.conf"))
-    return run_training(config, corpus / "data/train", corpus / "data/valid", corpus / "lang", out_dir,
+    return run_training(config, corpus / "data" / train_dir, corpus / "data/valid", corpus / "lang", out_dir,
                         progress=False)
 
 
 if __name__ == "__main__":
-    trainer = train(Path(sys.argv[1]), Path(sys.argv[2]))
-    torch.save(trainer.model.state_dict(), Path(sys.argv[2]) / f"rank{trainer.context.rank}.pt")
+    out = Path(sys.argv[2])
+    trainer = train(Path(sys.argv[1]), out, *sys.argv[3:])
+    rank, train_set = trainer.context.rank, trainer.train_set
+    torch.save(trainer.model.state_dict(), out / f"rank{rank}.pt")
+    if train_set.shard_of is not None:
+        read = [sorted({train_set.shard_files[train_set.shard_of[i]] for batch, _ in trainer.epoch_batches(epoch)
+                        for i in batch}) for epoch in range(CONFIG["epochs"])]
+        (out / f"rank{rank}_shards.json").write_text(json.dumps(read))

@@ -1,6 +1,8 @@
 """DDP over 2 CPU processes (gloo via torchrun) equals one process on the same global batches, whether torchrun
 starts both on one machine or each "machine" starts one (--nnodes 2, c10d rendezvous on localhost, the multi-node
-launch the trainer documents)."""
+launch the trainer documents). On sharded data (asr data shard) the processes read disjoint shards, so no single
+process sees the same batches: there the check is that each reads only its own shards, every shard is read by
+one, and both end with the same weights."""
 
 from __future__ import annotations
 
@@ -27,12 +29,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def launch(mode: str, corpus: Path, out_dir: Path) -> None:
+def launch(mode: str, corpus: Path, out_dir: Path, *train_dir: str) -> None:
     """torchrun with 2 processes on one node, or 2 torchrun "nodes" of one process each meeting at a c10d
     rendezvous (what every machine of a multi-node job runs)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     run = [sys.executable, "-m", "torch.distributed.run"]
-    job = [str(WORKER), str(corpus), str(out_dir)]
+    job = [str(WORKER), str(corpus), str(out_dir), *train_dir]
     if mode == "one_node":
         subprocess.run([*run, "--standalone", "--nproc-per-node", "2", *job], check=True, env=env,
                        capture_output=True, timeout=300)
@@ -67,3 +69,21 @@ def test_two_processes_match_one_on_the_same_global_batches(tmp_path, mode):
     # validation runs on rank 0 with the whole valid set: the same figures as one process
     assert [r["valid_loss"] for r in ddp_log] == pytest.approx([r["valid_loss"] for r in single_log], rel=1e-4)
     assert [r["cer"] for r in ddp_log] == [r["cer"] for r in single_log]
+
+
+@pytest.mark.slow
+def test_two_processes_read_disjoint_shards(tmp_path):
+    from asr.shards import shard_data_dir
+
+    (tmp_path / "corpus").mkdir()
+    write_corpus(tmp_path / "corpus")
+    shard_data_dir(tmp_path / "corpus/data/train", tmp_path / "corpus/data/train_sharded", utts_per_shard=8,
+                   progress=False)
+    launch("one_node", tmp_path / "corpus", tmp_path / "ddp", "train_sharded")
+    rank0 = torch.load(tmp_path / "ddp" / "rank0.pt", weights_only=True)
+    rank1 = torch.load(tmp_path / "ddp" / "rank1.pt", weights_only=True)
+    assert all(torch.equal(rank0[name], rank1[name]) for name in rank0)
+    read = [json.loads((tmp_path / "ddp" / f"rank{r}_shards.json").read_text()) for r in (0, 1)]
+    for epoch in range(2):
+        assert len(read[0][epoch]) == len(read[1][epoch]) == 2 and not set(read[0][epoch]) & set(read[1][epoch])
+    assert read[0][0] != read[0][1]  # a new deal every epoch

@@ -1,6 +1,6 @@
 """Streamed training data: features read from feats.scp (or computed from wav.scp) as batches need them (in loader
 workers or not) train the very weights the in-memory path trains; --max-steps stops resumably; auto streams above
-the memory budget."""
+the memory budget; sharded data (asr data shard) trains the same weights streamed or not, and resumes."""
 
 from __future__ import annotations
 
@@ -59,6 +59,24 @@ def test_max_steps_stops_resumably(corpus, tmp_path):
     assert not (tmp_path / "part" / "checkpoints" / "epoch-0002.pt").exists()
     main(["train", *corpus, *TINY, "--stream-data", "always", "--out", str(tmp_path / "part"), "--resume"])
     assert _same(full, torch.load(tmp_path / "part" / "model.pt", weights_only=True))
+
+
+def test_sharded_features_train_the_same_weights_streamed_or_not_and_resume(corpus, tmp_path, capfd):
+    sharded = [*corpus]
+    sharded[1] = str(tmp_path / "sharded")
+    main(["data", "shard", corpus[1], sharded[1], "--utts-per-shard", "8", "--no-progress"])
+    in_memory = _train(sharded, tmp_path / "memory", "--stream-data", "never", "--shard-buffer", "2")
+    assert "32 utterances, " in (err := capfd.readouterr().err) and " frames in 4 shards" in err
+    streamed = _train(sharded, tmp_path / "streamed", "--stream-data", "always", "--shard-buffer", "2",
+                      "--num-workers", "2")
+    assert _same(in_memory, streamed)
+    # shards dealt out by shard, two at a time: another order than the unsharded set's batches
+    assert not _same(in_memory, _train(corpus, tmp_path / "unsharded", "--stream-data", "never"))
+    steps = json.loads((tmp_path / "memory" / "log.jsonl").read_text().splitlines()[-1])["global_step"]
+    part = ["--stream-data", "always", "--shard-buffer", "2"]
+    _train(sharded, tmp_path / "part", *part, "--max-steps", str(steps // 2 + 1))
+    main(["train", *sharded, *TINY, *part, "--out", str(tmp_path / "part"), "--resume"])
+    assert _same(in_memory, torch.load(tmp_path / "part" / "model.pt", weights_only=True))
 
 
 DIGITS = "zero one two three four five six seven eight nine".split()
