@@ -28,6 +28,9 @@ bpe_vocab_size=500
 lm_order=3
 lm_smoothing=kneser_ney
 lm_url=                    # an ARPA LM (.arpa or .arpa.gz) to download instead of training one
+shard_utts=0              # >0: stage 2 also writes the training features as tar shards of this many utterances
+#                            (asr data shard), which stage 5 streams, each training process its own shards:
+#                            for train-960 (110 GB of features), e.g. 5000
 seed=0
 epochs=                    # default: conf/train.yaml
 num_threads=1
@@ -79,6 +82,10 @@ fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   for part in train $(eval_names); do make_fbank "$conf/fbank.conf" "$nj" "data/$part"; done
+  if [ "$shard_utts" -gt 0 ]; then
+    log "stage 2: the training features as shards of $shard_utts utterances into data/train_shards"
+    asr data shard --utts-per-shard "$shard_utts" --nj "$nj" --cmd "$cmd" data/train data/train_shards
+  fi
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
@@ -108,11 +115,13 @@ fi
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "stage 5: train a crnn on BPE units into $model"
   dev=$(data_name "$dev_set")
-  require 2 data/train/feats.scp "data/$dev/feats.scp"
+  train=data/train
+  [ "$shard_utts" -gt 0 ] && train=data/train_shards
+  require 2 "$train/feats.scp" "data/$dev/feats.scp"
   require 3 data/lang_bpe/tokens.txt
   asr train --config "$conf/train.yaml" $(resume_or_clear "$model" "$resume") ${epochs:+--epochs "$epochs"} \
     --num-threads "$num_threads" \
-    --device "$device" --seed "$seed" --train data/train --valid "data/$dev" --lang data/lang_bpe --out "$model"
+    --device "$device" --seed "$seed" --train "$train" --valid "data/$dev" --lang data/lang_bpe --out "$model"
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then

@@ -12,7 +12,7 @@ import pytest
 import soundfile
 
 from asr.datadir import read_data_dir, validate_data_dir
-from asr.kaldi_io import read_kaldi_map
+from asr.kaldi_io import read_kaldi_map, read_matrix
 
 pytestmark = pytest.mark.slow
 
@@ -151,8 +151,14 @@ def test_librispeech_stages_on_a_fake_flac_corpus(run_recipe, tmp_path: Path) ->
                 write_tone(folder / f"{reader}-{chapter}-{n:04d}.flac", 0.3 + 0.05 * n)
             (folder / f"{reader}-{chapter}.trans.txt").write_text(
                 "".join(f"{reader}-{chapter}-{n:04d} {sentences[n]}\n" for n in range(4)))
-    run_recipe("librispeech", "--corpus-dir", str(root), "--bpe-vocab-size", "28", "--stop-stage", "4")
+    run_recipe("librispeech", "--corpus-dir", str(root), "--bpe-vocab-size", "28", "--stop-stage", "4",
+               "--shard-utts", "5")
     data = tmp_path / "work" / "data"
+    # --shard-utts: the training features also as shards, which hold the same matrices
+    assert len(list((data / "train_shards" / "shards").glob("shard-*.tar"))) == 3  # 12 utterances, 5 a shard
+    sharded, plain = read_data_dir(data / "train_shards").feats_scp, read_data_dir(data / "train").feats_scp
+    assert sharded.keys() == plain.keys()
+    assert all(np.array_equal(read_matrix(sharded[utt]), read_matrix(plain[utt])) for utt in plain)
     # Kaldi's convention: the speaker is reader-chapter
     assert speakers(data / "train") == {"19-190", "26-260", "32-320"}
     assert speakers(data / "dev_clean_2") == {"84-840", "174-1740"}
