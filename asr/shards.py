@@ -37,7 +37,7 @@ from asr.parallel import LOCAL, contiguous_jobs, run_jobs
 
 logger = logging.getLogger(__name__)
 
-UTTS_PER_SHARD = 1000    # utterances per shard: ~40-150 MB of 80-dim fbank for 3-10 s utterances
+UTTS_PER_SHARD = 1000    # utterances per shard: ~100-300 MB of float32 80-dim fbank for 3-10 s utterances
 SHARD_DIR = "shards"
 SHARD_SUFFIX = ".tar"   # what makes a feature file a shard to training (batches dealt out by shard)
 SHARD_NAME = "shard-{:06d}" + SHARD_SUFFIX
