@@ -315,6 +315,7 @@ class DecodeStream:
         lp_all = check_log_probs(log_probs, decoder.num_units)
         self.blocks.append(lp_all)
         T, V = lp_all.shape
+        kernels.count_frames(T)  # compiled once the process has searched enough to pay for it
         K, blank, prune = int(o.beam_size), int(o.blank), float(o.beam_prune_logp)
         lpx = np.full((T, V + 1), NEG_INF)  # column V: "no unit", the root's last unit
         lpx[:, :V] = lp_all

@@ -1,22 +1,29 @@
-"""The numeric half of one prefix-beam-search frame, compiled with numba (nopython, cached on disk).
+"""The numeric half of one prefix-beam-search frame, and CTC forced alignment: loops over small arrays, compiled
+with numba (nopython, cached on disk) once a process has work enough to pay for it.
 
 A frame touches a few dozen small arrays; as numpy calls that is ~80 dispatches of ~1-2 us each, which at
 beam 8 costs more than the search itself. These two kernels do the same work in two calls. The word-level half
 (making prefixes, LM look-ups) stays in Python: `ctc.CTCDecoder.decode` calls `extend`, expands the candidates it
 returns, then calls `select`.
+
+Compiling costs more than a short job: importing numba and loading the cached machine code is ~1 s, the whole of
+what transcribing one short file may take. So the kernels start as the plain Python functions below, the same
+code, and `count_frames` swaps in their compiled versions once the process has searched COMPILE_AFTER_FRAMES
+frames (callers look them up as `kernels.extend`, so they pick up the swap). Both give the same results.
 """
 
 from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 NEG_INF = -math.inf
+# Frames a process searches in plain Python before it compiles the kernels: about what plain Python searches in the
+# time compiling takes (~1 s: numba's import and its disk cache); measured with bench/transcribe.py
+COMPILE_AFTER_FRAMES = 1000
 
 
-@numba.njit(cache=True)
 def _logaddexp(a: float, b: float) -> float:
     if a == NEG_INF:
         return b
@@ -27,7 +34,6 @@ def _logaddexp(a: float, b: float) -> float:
     return b + math.log1p(math.exp(a - b))
 
 
-@numba.njit(cache=True)
 def _kth_largest(values: np.ndarray, k: int) -> float:
     """Quickselect (numba compiles np.sort/argsort/partition slowly: seconds per call site)."""
     a = values.copy()
@@ -54,7 +60,6 @@ def _kth_largest(values: np.ndarray, k: int) -> float:
     return a[target]
 
 
-@numba.njit(cache=True)
 def _top(values: np.ndarray, floor: float, k: int) -> np.ndarray:
     """Indices of the (at most) k largest values that are >= floor and finite-or-above -inf, in index order."""
     keep = np.empty(values.size, dtype=np.int64)
@@ -82,7 +87,6 @@ def _top(values: np.ndarray, floor: float, k: int) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
 def extend(lp, live, nodes, par, pb, pnb, last, fus, row_ids, row_table, pos, units, sep, blank, beam_size,
            prune):
     """Advance the beam by one frame without new prefixes, and list the extensions that could enter it.
@@ -153,7 +157,6 @@ def extend(lp, live, nodes, par, pb, pnb, last, fus, row_ids, row_table, pos, un
     return new_pb, new_pnb, scores, kth, cand_entry[:m], cand_unit[:m], cand_e[:m], cand_bound[:m]
 
 
-@numba.njit(cache=True)
 def select(nodes, par, new_pb, new_pnb, last, fus, row_ids, scores, new_entries, pos, beam_size, prune):
     """The next beam: the beam_size best of the old entries (advanced by `extend`) and the new prefixes, none
     more than `prune` below the best. new_entries: (M, 6) float rows (node, parent, unit, e, fus, row id), e
@@ -206,7 +209,6 @@ def select(nodes, par, new_pb, new_pnb, last, fus, row_ids, scores, new_entries,
     return out_nodes, out_par, out_pb, out_pnb, out_last, out_fus, out_rows
 
 
-@numba.njit(cache=True)
 def align(lp, labels, blank):
     """CTC forced alignment (Viterbi): the most probable single alignment of `labels` to the (T, V) log-probs.
     Returns (start, end) frame arrays, one entry per label: the frames [start, end) it is emitted on. Word times
@@ -243,5 +245,32 @@ def align(lp, labels, blank):
             if end[i] < 0:
                 end[i] = t + 1
             start[i] = t
-        s -= back[t, s]
+        s -= int(back[t, s])
     return start, end
+
+
+KERNELS = ("_logaddexp", "_kth_largest", "_top", "extend", "select", "align")  # callees before their callers
+_searched = 0
+
+
+def count_frames(frames: int) -> None:
+    """Note `frames` more frames to search or align; compile the kernels once they reach COMPILE_AFTER_FRAMES."""
+    global _searched
+    _searched += frames
+    if _searched >= COMPILE_AFTER_FRAMES and not is_compiled():
+        compile_kernels()
+
+
+def is_compiled() -> bool:
+    return hasattr(extend, "py_func")
+
+
+def compile_kernels() -> None:
+    """Replace every kernel by its numba-compiled version (from numba's disk cache after the first time); the
+    compiled callers call the compiled callees, which numba finds in this module's namespace."""
+    import numba
+
+    namespace = globals()
+    for name in KERNELS:
+        if not hasattr(namespace[name], "py_func"):
+            namespace[name] = numba.njit(cache=True)(namespace[name])
