@@ -11,6 +11,8 @@ same arks, so they cost no disk. Each run is a fresh `asr train --max-steps N` p
 the steps, and start-up seconds (process start to the first step: reading the data dir, CMVN statistics, the
 network). Extra `asr train` options go after `--`, e.g. `-- --num-workers 1`; `-- --vtlp 0 --speed-perturb 1.0`
 measures the stored features alone (with them, every batch is recomputed from the audio on either path).
+`--sharded` adds a third path: each replica written as tar shards (`asr data shard`, real copies on disk) and
+streamed from them, batches dealt out by shard (the time to write the shards is printed beside).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from statistics import median
 
 from asr.datadir import read_data_dir
+from asr.shards import shard_data_dir
 
 RUN = """
 import resource, sys
@@ -87,6 +90,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--max-steps", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sharded", action="store_true", help="also train streamed from tar shards of each replica")
     parser.add_argument("train_options", nargs="*", help="more asr train options (after --)")
     args = parser.parse_args()
 
@@ -96,11 +100,16 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for copies in args.copies:
         data = replicate(args.data, copies, work / f"x{copies}")
-        for stream in ("never", "always"):
-            runs = [train_once(data, args, stream, work / f"exp_x{copies}_{stream}_{r}") for r in range(args.rounds)]
+        paths = [("in memory", data, "never"), ("streamed", data, "always")]
+        if args.sharded:
+            start = time.perf_counter()
+            shard_data_dir(data, work / f"x{copies}_shards", progress=False)
+            paths.append((f"sharded, streamed (shards written in {time.perf_counter() - start:.0f} s)",
+                          work / f"x{copies}_shards", "always"))
+        for name, path, stream in paths:
+            runs = [train_once(path, args, stream, work / f"exp_{path.name}_{stream}_{r}") for r in range(args.rounds)]
             rss, fps, startup = (median(column) for column in zip(*runs))
-            path = "in memory" if stream == "never" else "streamed"
-            print(f"| {copies} | {path} | {rss:.0f} | {fps:.0f} | {startup:.1f} |", flush=True)
+            print(f"| {copies} | {name} | {rss:.0f} | {fps:.0f} | {startup:.1f} |", flush=True)
 
 
 if __name__ == "__main__":
