@@ -48,7 +48,7 @@ BACKUP_DIR = ".backup"
 
 __all__ = ["DATA_FILES", "DIRECTORY_FILES", "FEATS_CONF", "DataDir", "FixReport", "Segment", "combine_data_dirs", "compute_utt2dur",
            "copy_data_dir", "fix_data_dir", "load_utterance_audio", "read_data_dir", "read_kaldi_map",
-           "split_data_dir", "subset_data_dir", "validate_data_dir", "write_data_dir", "write_kaldi_map"]
+           "restrict_data_dir", "split_data_dir", "subset_data_dir", "validate_data_dir", "write_data_dir", "write_kaldi_map"]
 
 
 class Segment(NamedTuple):
@@ -535,7 +535,7 @@ def fix_data_dir(path: str | os.PathLike) -> FixReport:
 
 
 # --------------------------------------------------------------------------------------------- subset / split
-def _restricted(data: DataDir, utts: Iterable[str], path: Path | None = None) -> DataDir:
+def restrict_data_dir(data: DataDir, utts: Iterable[str], path: Path | None = None) -> DataDir:
     """The part of `data` holding only `utts` (their speakers, recordings and per-speaker entries)."""
     keep = set(utts)
     out = DataDir(path=path)
@@ -585,7 +585,7 @@ def subset_data_dir(src: str | os.PathLike, dst: str | os.PathLike, *, utt_list:
         chosen = set(utts[:count] if first is not None else random.Random(seed).sample(utts, count))
     if not chosen:
         raise AsrError(f"{src}: the subset is empty; check the list or number")
-    subset = _restricted(data, chosen, Path(dst))
+    subset = restrict_data_dir(data, chosen, Path(dst))
     write_data_dir(dst, subset)
     copy_directory_files([Path(src)], Path(dst))
     return subset
@@ -616,7 +616,7 @@ def split_data_dir(path: str | os.PathLike, num_parts: int, *, per_spk: bool = F
     outputs = []
     for index, part in enumerate(parts, start=1):
         out = own_folder(split_root, str(index))
-        write_data_dir(out, _restricted(data, part, out))
+        write_data_dir(out, restrict_data_dir(data, part, out))
         copy_directory_files([path], out)
         outputs.append(out)
     write_text_atomic(split_root / "split_mode", ("per_spk" if per_spk else "per_utt") + "\n")

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from asr.datadir import DIRECTORY_FILES, DataDir, _restricted, read_data_dir, write_data_dir
+from asr.datadir import DIRECTORY_FILES, DataDir, restrict_data_dir, read_data_dir, write_data_dir
 from asr.errors import AsrError
 from asr.kaldi_io import archive_of, ark_entry, read_matrix
 from asr.parallel import LOCAL, contiguous_jobs, run_jobs
@@ -68,7 +68,7 @@ def shard_data_dir(src: str | os.PathLike, dst: str | os.PathLike, *, utts_per_s
     try:
         rows = run_jobs(_shard_job, contiguous_jobs(shards, nj), bar, cmd, data, utts_per_shard,
                         (tmp / SHARD_DIR).absolute(), (dst / SHARD_DIR).resolve())
-        new = _restricted(data, utts, dst)
+        new = restrict_data_dir(data, utts, dst)
         new.feats_scp = {utt: spec for job in rows for utt, spec, _ in job}
         new.utt2num_frames = {utt: frames for job in rows for utt, _, frames in job}
         write_data_dir(tmp, new)
@@ -133,4 +133,3 @@ def check_feature_files(name: str, feats_scp: dict[str, str]) -> None:
         if os.path.getsize(path) <= offset:
             raise AsrError(f"{name}/feats.scp: {path} ends at byte {os.path.getsize(path)}, before the features at "
                            f"{offset}; the file is truncated: copy it again or rewrite the shards (asr data shard)")
-
