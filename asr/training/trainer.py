@@ -200,7 +200,10 @@ class Trainer:
         loss's normaliser): its share of each global batch, or for sharded data, batches of its own shards, each
         process's under 1/world_size of the caps. A pure function of (seed, epoch), so --resume continues it."""
         config, context, train = self.config, self.context, self.train_set
-        tokens = lambda batch: sum(len(train.utterances[i].targets) for i in batch)  # noqa: E731
+
+        def tokens(batch: list[int]) -> int:
+            return sum(len(train.utterances[i].targets) for i in batch)
+
         if train.shard_of is None:
             batches = make_batches(train.lengths, config.max_frames, config.max_batch_size, seed=config.seed,
                                    epoch=epoch, min_batch_size=context.world_size)
