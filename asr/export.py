@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 EXPORT_FORMATS = tuple(EXPORT_FILES)
 QUANTIZATIONS = ("none", "int8")
+# int8 weights for the recurrent and linear layers only: the convolutions stay float, since onnxruntime's
+# ConvInteger, quantizing its activations at run time, was slower than the float Conv (bench/RESULTS.md, int8)
+QUANTIZED_OPS = ("LSTM", "GRU", "MatMul", "Gemm")
 ONNX_OPSET = 17               # onnxruntime >= 1.14 runs it; LSTM, Conv and LogSoftmax need nothing newer
 TRACE_FRAMES = 64             # length of the example utterance the graph is traced with (any length runs)
 CHECK_FRAMES = (7, 64, 301)   # lengths of the random utterances the export is checked on
@@ -114,7 +117,8 @@ def _export_onnx(network: nn.Module, example: tuple[torch.Tensor, ...], file: Pa
                           dynamic_axes=dynamic_axes, opset_version=ONNX_OPSET, dynamo=False)
     if quantize == "int8":
         quantization = import_extra("onnxruntime.quantization", "onnx", "asr export --quantize int8")
-        quantization.quantize_dynamic(str(float_file), str(file), weight_type=quantization.QuantType.QInt8)
+        quantization.quantize_dynamic(str(float_file), str(file), weight_type=quantization.QuantType.QInt8,
+                                      op_types_to_quantize=list(QUANTIZED_OPS))
         float_file.unlink()
 
 
