@@ -53,6 +53,18 @@ def test_shards_hold_every_utterance_for_kaldiio_and_webdataset(corpus, tmp_path
         assert sample["txt"].decode() == src.text[utt] and sample["spk"].decode() == src.utt2spk[utt]
 
 
+def test_compressed_shards_hold_kaldi_compressed_matrices(corpus, tmp_path):
+    main(["data", "shard", str(corpus / "data/train"), str(tmp_path / "plain"), "--no-progress"])
+    main(["data", "shard", str(corpus / "data/train"), str(tmp_path / "compressed"), "--compress", "--no-progress"])
+    plain, compressed = (read_data_dir(tmp_path / name).feats_scp for name in ("plain", "compressed"))
+    for utt, spec in compressed.items():
+        ours, theirs, exact = read_matrix(spec), kaldiio.load_mat(spec), read_matrix(plain[utt])
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)  # Kaldi's decompression, as kaldiio has it
+        assert np.abs(ours - exact).max() <= 0.01 * (exact.max() - exact.min())  # 8 bits a value, about
+    size = lambda name: sum(p.stat().st_size for p in (tmp_path / name / "shards").iterdir())  # noqa: E731
+    assert size("compressed") < 0.6 * size("plain")
+
+
 def test_parallel_jobs_write_the_same_shards(corpus, tmp_path, cluster):
     shard_data_dir(corpus / "data/train", tmp_path / "one", utts_per_shard=5, progress=False)
     shard_data_dir(corpus / "data/train", tmp_path / "three", utts_per_shard=5, nj=3, progress=False)

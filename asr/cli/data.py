@@ -180,15 +180,19 @@ def resample(src: Path, dst: Path, sample_frequency: int, nj: int, cmd: str, all
 @click.argument("dst", type=_DIR)
 @click.option("--utts-per-shard", type=click.IntRange(min=1), default=UTTS_PER_SHARD, show_default=True,
               help="Utterances per tar shard (training deals shards out to processes: at least one per process).")
+@click.option("--compress", is_flag=True,
+              help="Kaldi compressed matrices (copy-feats --compress=true): 8 bits a value, a quarter of the disk; "
+                   "without it, float32 whatever SRC holds.")
 @_job_options
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
-def shard(src: Path, dst: Path, utts_per_shard: int, nj: int, cmd: str, progress: bool) -> None:
+def shard(src: Path, dst: Path, utts_per_shard: int, compress: bool, nj: int, cmd: str, progress: bool) -> None:
     """SRC's features (feats.scp) as WebDataset tar shards in DST/shards/, and DST a data directory whose feats.scp
     points into them: for corpora larger than memory, read shard by shard in training, one set of shards per
     process (asr train streams them)."""
     from asr.shards import shard_data_dir
 
-    result = shard_data_dir(src, dst, utts_per_shard=utts_per_shard, nj=nj, cmd=cmd, progress=progress)
+    result = shard_data_dir(src, dst, utts_per_shard=utts_per_shard, compress=compress, nj=nj, cmd=cmd,
+                            progress=progress)
     shards = -(-len(result.feats_scp) // utts_per_shard)
     click.echo(f"{dst}: {len(result.feats_scp)} utterances in {shards} shards under {dst / 'shards'}")
 
