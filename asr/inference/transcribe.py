@@ -51,6 +51,8 @@ FORMATS = tuple(EXTENSIONS)
 SRT_MAX_WORDS = 12  # words per subtitle cue
 SRT_MAX_S = 5.0  # longest cue
 SRT_PAUSE_S = 0.6  # a silence this long starts a new cue
+SRT_UNSURE_BELOW = 0.5  # words heard with less confidence are set in italics (<i>, which SubRip players render),
+#                         for whoever checks the captions; json and ctm carry every word's confidence
 
 
 @dataclass
@@ -385,7 +387,8 @@ def _srt_time(seconds: float) -> str:
 
 
 def format_srt(transcript: Transcript) -> str:
-    """SubRip cues: words grouped until a pause, SRT_MAX_WORDS words or SRT_MAX_S seconds."""
+    """SubRip cues: words grouped until a pause, SRT_MAX_WORDS words or SRT_MAX_S seconds; words whose confidence
+    is below SRT_UNSURE_BELOW in italics."""
     cues: list[list[Word]] = []
     for word in transcript.words:
         if cues and (word.start - cues[-1][-1].end < SRT_PAUSE_S and len(cues[-1]) < SRT_MAX_WORDS
@@ -393,8 +396,13 @@ def format_srt(transcript: Transcript) -> str:
             cues[-1].append(word)
         else:
             cues.append([word])
-    return "".join(f"{i}\n{_srt_time(c[0].start)} --> {_srt_time(c[-1].end)}\n{' '.join(w.word for w in c)}\n\n"
+    return "".join(f"{i}\n{_srt_time(c[0].start)} --> {_srt_time(c[-1].end)}\n{' '.join(map(_srt_word, c))}\n\n"
                    for i, c in enumerate(cues, 1))
+
+
+def _srt_word(word: Word) -> str:
+    unsure = word.confidence is not None and word.confidence < SRT_UNSURE_BELOW
+    return f"<i>{word.word}</i>" if unsure else word.word
 
 
 __all__ = ["AudioFile", "FORMATS", "Transcriber", "Transcript", "Word", "format_srt", "format_transcript",

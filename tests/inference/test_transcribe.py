@@ -26,7 +26,7 @@ from asr.models import build_model
 from asr.training.config import TrainConfig
 from asr.training.dataset import FeatureSpec
 from asr.modeldir import MODEL_FILE, write_model_dir
-from asr.inference.transcribe import AudioFile, Transcriber, word_gap_cut
+from asr.inference.transcribe import AudioFile, Transcriber, Transcript, Word, format_srt, word_gap_cut
 from asr.units import train_tokenizer
 from tone_model import RATE, build_tone_model_dir, spell, synthesize, write_wav
 
@@ -135,6 +135,13 @@ def test_word_gap_cut_keeps_only_words_that_cannot_grow():
     assert word_gap_cut(words, 1) == (0, 0)
     assert word_gap_cut(words[:1], 40) == (1, 22)
     assert word_gap_cut([], 40) == (0, 20)
+
+
+def test_srt_sets_the_words_heard_unsurely_in_italics():
+    words = [Word("turn", 0.1, 0.4, 0.97), Word("on", 0.45, 0.6, 0.31), Word("the", 0.62, 0.7, None),
+             Word("light", 0.75, 1.1, 0.5)]
+    srt = format_srt(Transcript("a.wav", "turn on the light", words, 1.2))
+    assert srt == "1\n00:00:00,100 --> 00:00:01,100\nturn <i>on</i> the light\n\n"
 
 
 def test_bad_files_are_named(tone_dir, tmp_path):
