@@ -187,8 +187,8 @@ def resample(src: Path, dst: Path, sample_frequency: int, nj: int, cmd: str, all
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 def shard(src: Path, dst: Path, utts_per_shard: int, compress: bool, nj: int, cmd: str, progress: bool) -> None:
     """SRC's features (feats.scp) as WebDataset tar shards in DST/shards/, and DST a data directory whose feats.scp
-    points into them: for corpora larger than memory, read shard by shard in training, one set of shards per
-    process (asr train streams them)."""
+    points into them: for corpora larger than memory, which `asr train --train DST` reads shard by shard, each
+    process its own shards."""
     from asr.shards import shard_data_dir
 
     result = shard_data_dir(src, dst, utts_per_shard=utts_per_shard, compress=compress, nj=nj, cmd=cmd,
