@@ -90,8 +90,7 @@ class DataSet:
     streamed: bool = False         # features read from feats.scp (or computed from wav.scp) when a batch needs them
     normalization: Normalization | None = None  # set by `normalize`; in memory the stored features already have it
     spec: FeatureSpec | None = None  # how the features are made (a streamed set reads or computes them with it)
-    shard_of: list[int] | None = None  # sharded features (asr data shard): each utterance's shard, in shard_files
-    shard_files: list[str] = field(default_factory=list)
+    shard_of: list[int] | None = None  # sharded features (asr data shard): the index of each utterance's shard
 
     @property
     def lengths(self) -> list[int]:
@@ -250,9 +249,9 @@ def load_dataset(data_dir: str | os.PathLike, tokenizer, spec: FeatureSpec, subs
         if streamed:
             check_feature_files(str(data_dir), datadir.feats_scp)
         if any(path.endswith(SHARD_SUFFIX) for path in files):
-            dataset.shard_of, dataset.shard_files = index, files
+            dataset.shard_of = index
     logger.info("%s: %d utterances, %d frames%s%s", data_dir, len(utterances), sum(u.num_frames for u in utterances),
-                f" in {len(dataset.shard_files)} shards" if dataset.shard_of is not None else "",
+                f" in {len(set(dataset.shard_of))} shards" if dataset.shard_of is not None else "",
                 f" (streamed from {'feats.scp' if spec.source == 'feats' else 'wav.scp'})" if streamed else "")
     return dataset
 
@@ -273,13 +272,14 @@ def feature_bytes(data_dir: str | os.PathLike, spec: FeatureSpec) -> float:
     """Estimated bytes of a data dir's features as float32 in memory: from utt2num_frames, else from the size of
     the arks feats.scp points into (compressed arks hold a quarter of that); from wav.scp, from utt2dur (else 0)."""
     from asr.datadir import read_data_dir
+    from asr.kaldi_io import archive_of
 
     datadir = read_data_dir(data_dir)
     if spec.source == "wav":
         return 4.0 * spec.dim * sum(datadir.utt2dur.values()) / spec.frame_shift_s
     if datadir.utt2num_frames:
         return 4.0 * spec.dim * sum(datadir.utt2num_frames.values())
-    arks = {entry.rsplit(":", 1)[0] for entry in datadir.feats_scp.values()}
+    arks = {archive_of(entry)[0] for entry in datadir.feats_scp.values()}
     return float(sum(os.path.getsize(ark) for ark in arks if os.path.isfile(ark)))
 
 

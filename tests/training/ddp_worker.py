@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from asr.kaldi_io import archive_of
 from asr.training.config import TrainConfig
 from asr.training.trainer import run_training
 
@@ -32,6 +33,7 @@ if __name__ == "__main__":
     rank, train_set = trainer.context.rank, trainer.train_set
     torch.save(trainer.model.state_dict(), out / f"rank{rank}.pt")
     if train_set.shard_of is not None:
-        read = [sorted({train_set.shard_files[train_set.shard_of[i]] for batch, _ in trainer.epoch_batches(epoch)
-                        for i in batch}) for epoch in range(CONFIG["epochs"])]
+        shard = lambda i: archive_of(train_set.data_dir.feats_scp[train_set.utterances[i].key])[0]  # noqa: E731
+        read = [sorted({shard(i) for batch, _ in trainer.epoch_batches(epoch) for i in batch})
+                for epoch in range(CONFIG["epochs"])]
         (out / f"rank{rank}_shards.json").write_text(json.dumps(read))
