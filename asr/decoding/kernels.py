@@ -216,12 +216,15 @@ def align(lp, labels, blank):
     come from here rather than from the search, whose prefixes are shared by alignments of different timing."""
     T = lp.shape[0]
     L = labels.size
+    start = np.full(L, -1, dtype=np.int64)
+    end = np.full(L, -1, dtype=np.int64)
+    if L == 0 or T == 0:  # nothing to align (no frame to read)
+        return start, end
     S = 2 * L + 1
     score = np.full((T, S), NEG_INF)
     back = np.zeros((T, S), dtype=np.int8)  # how many states back the best predecessor is
     score[0, 0] = lp[0, blank]
-    if L:
-        score[0, 1] = lp[0, labels[0]]
+    score[0, 1] = lp[0, labels[0]]
     for t in range(1, T):
         for s in range(S):
             unit = blank if s % 2 == 0 else labels[s // 2]
@@ -235,11 +238,7 @@ def align(lp, labels, blank):
                 step = 2
             score[t, s] = best + lp[t, unit]
             back[t, s] = step
-    start = np.full(L, -1, dtype=np.int64)
-    end = np.full(L, -1, dtype=np.int64)
-    if L == 0 or T == 0:
-        return start, end
-    s = S - 1 if S == 1 or score[T - 1, S - 1] >= score[T - 1, S - 2] else S - 2
+    s = S - 1 if score[T - 1, S - 1] >= score[T - 1, S - 2] else S - 2
     for t in range(T - 1, -1, -1):
         if s % 2 == 1:
             i = s // 2
