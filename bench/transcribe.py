@@ -140,6 +140,7 @@ def print_processes(variants: dict[str, str], audio: str, long_path: Path, args,
     from asr.inference.decode import decode_data_dir
 
     warm = work / "numba-warm"
+    beam_mode = "beam 32 + LM" if args.lm else "beam 32"  # the WER column says whether an LM was given
     rows = []
     for variant, model in variants.items():
         startup_seconds(model, audio, warm)  # fills the warm cache
@@ -148,7 +149,7 @@ def print_processes(variants: dict[str, str], audio: str, long_path: Path, args,
                                    for _ in range(args.rounds))
         wer = []
         if args.data:
-            for mode, lm_path in (("greedy", None), ("beam 32 + LM", args.lm)):
+            for mode, lm_path in (("greedy", None), (beam_mode, args.lm)):
                 options, config = load_decode_config(None, {"device": "cpu", **MODES[mode]})
                 result = decode_data_dir(model, args.data, work / f"decode-{variant}-{mode}".replace(" ", "_"),
                                          lm=lm_path, options=options, config=config, progress=False)
@@ -157,7 +158,7 @@ def print_processes(variants: dict[str, str], audio: str, long_path: Path, args,
         rows.append(f"| {variant} | {warm_s:.2f} | {cold_s:.2f} | {rss:.0f} | {'yes' if torch_imported else 'no'} | "
                     f"{' | '.join(wer) if wer else '- | -'} |")
     print("\n| variant | start-up to first word, numba cache warm s | cold s | peak RSS, long file MB | "
-          "imports torch | WER % greedy | WER % beam 32 + LM |")
+          f"imports torch | WER % greedy | WER % {beam_mode} |")
     print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
