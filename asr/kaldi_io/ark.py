@@ -156,7 +156,8 @@ def read_ark(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray]]:
             try:
                 matrix = _read_object(f, path)
             except AsrError as e:  # also name the entry, so the user knows what to fix
-                raise AsrError(f"{e} (entry {key})") from None
+                shown = key if key.isprintable() else repr(key)  # a corrupt key must not break the one-line message
+                raise AsrError(f"{e} (entry {shown})") from None
             yield key, matrix
 
 
