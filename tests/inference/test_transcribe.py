@@ -210,6 +210,7 @@ import sys
 from pathlib import Path
 from asr.inference.config import InferenceConfig
 from asr.inference.transcribe import Transcriber
+from asr.decoding import kernels
 
 def peak_kib():
     return int(next(line for line in Path("/proc/self/status").read_text().splitlines()
@@ -218,6 +219,7 @@ def peak_kib():
 model_dir, path, chunk_length_s, warm_up, segment = sys.argv[1:]
 transcriber = Transcriber(model_dir, config=InferenceConfig(device="cpu", greedy=True, segment=segment,
                                                             chunk_length_s=float(chunk_length_s)))
+kernels.compile_kernels()  # else the search compiles them mid-way once it has met COMPILE_AFTER_FRAMES runs (~120 MB)
 transcriber(warm_up)  # first-call allocations (numba, torch) are not what is measured
 Path("/proc/self/clear_refs").write_text("5")  # reset the peak RSS to the current RSS
 start = peak_kib()
