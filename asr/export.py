@@ -42,6 +42,7 @@ CHECK_FRAMES = (7, 64, 301)   # lengths of the random utterances the export is c
 CHECK_BLOCK = 37              # frames per block of the stream check (odd: no block aligns with the subsampling)
 MAX_FLOAT_DIFF = 1e-4         # largest log-posterior difference accepted from a float32 export
 STREAM_FILES = {"front_end": "stream_front_end.onnx", "step": "stream_step.onnx"}  # a causal model's stream halves
+STREAM_HEAD_FILE = "stream_head.onnx"  # and, with a backward layer over chunks, that layer and the output layer
 
 
 class SingleUtterance(nn.Module):
@@ -127,7 +128,7 @@ def _export_stream(module: nn.Module, out_dir: Path, quantize: str, dim: int) ->
     random utterance in odd-sized blocks; returns export.yaml's `stream` entry (asr.inference.network reads it)."""
     from asr.inference.network import OnnxStreamingNetwork
     from asr.inference.stream import NetworkStream
-    from asr.models.stream import StreamFrontEnd, StreamStep, TorchStreamingNetwork, initial_state
+    from asr.models.stream import StreamFrontEnd, StreamHead, StreamStep, TorchStreamingNetwork, initial_state
 
     torch_stream = TorchStreamingNetwork(module)
     state = initial_state(module)
@@ -137,11 +138,21 @@ def _export_stream(module: nn.Module, out_dir: Path, quantize: str, dim: int) ->
     state_names = [f"state{i}" for i in range(len(state))]
     _export_onnx(StreamFrontEnd(module), (example,), out_dir / STREAM_FILES["front_end"], quantize, ["feats"],
                  ["frames"], {"feats": {1: "frames"}, "frames": {1: "out_frames"}})
+    chunked = bool(torch_stream.chunk_frames)
+    step_output = "forward" if chunked else "log_probs"
     _export_onnx(StreamStep(module), (front, *state), out_dir / STREAM_FILES["step"], quantize, ["x", *state_names],
-                 ["log_probs", *(f"next_{n}" for n in state_names)], {"x": {1: "frames"}, "log_probs": {1: "frames"}})
+                 [step_output, *(f"next_{n}" for n in state_names)], {"x": {1: "frames"}, step_output: {1: "frames"}})
     entry = {**STREAM_FILES, "subsampling": torch_stream.subsampling, "context": torch_stream.context,
              "end_padding": torch_stream.end_padding, "num_units": torch_stream.num_units,
              "state_shapes": [list(t.shape) for t in state]}
+    if chunked:
+        with torch.no_grad():
+            forward = StreamStep(module)(front, *state)[0]
+        window = forward[:, :torch_stream.chunk_frames + torch_stream.right_context]
+        _export_onnx(StreamHead(module), (window,), out_dir / STREAM_HEAD_FILE, quantize, ["forward"], ["log_probs"],
+                     {})
+        entry.update(head=STREAM_HEAD_FILE, chunk_frames=torch_stream.chunk_frames,
+                     right_context=torch_stream.right_context)
     feats = np.random.default_rng(0).standard_normal((CHECK_FRAMES[-1], dim)).astype(np.float32)
     streamed = []
     for network in (torch_stream, OnnxStreamingNetwork(out_dir, entry)):

@@ -58,8 +58,8 @@ class OnnxNetwork:
 
 class OnnxStreamingNetwork:
     """A causal model's stream halves exported as ONNX (asr.inference.stream.StreamingNetwork), without torch: the
-    front end, and one step of the RNN layers whose flat state (export.yaml: `stream.state_shapes`) goes in and
-    comes out."""
+    front end, one step of the RNN layers whose flat state (export.yaml: `stream.state_shapes`) goes in and comes
+    out, and with a backward layer over chunks (`stream.chunk_frames`) the head that runs it on a chunk."""
 
     def __init__(self, export_dir: Path, stream: dict, num_threads: int | None = None) -> None:
         self.front_end_graph = OnnxNetwork(export_dir / stream["front_end"], num_threads)
@@ -68,6 +68,8 @@ class OnnxStreamingNetwork:
         self.end_padding, self.num_units = int(stream["end_padding"]), int(stream["num_units"])
         self.state_shapes = [tuple(shape) for shape in stream["state_shapes"]]
         self.input_names = [i.name for i in self.step_graph.session.get_inputs()]
+        self.chunk_frames, self.right_context = int(stream.get("chunk_frames", 0)), int(stream.get("right_context", 0))
+        self.head_graph = OnnxNetwork(export_dir / stream["head"], num_threads) if self.chunk_frames else None
 
     def front_end(self, window: np.ndarray) -> np.ndarray:
         return self.front_end_graph([window])[0]
@@ -75,8 +77,11 @@ class OnnxStreamingNetwork:
     def step(self, x: np.ndarray, state: list[np.ndarray] | None) -> tuple[np.ndarray, list[np.ndarray]]:
         state = state or [np.zeros(shape, dtype=np.float32) for shape in self.state_shapes]
         inputs = [np.ascontiguousarray(x, dtype=np.float32)[None], *state]
-        log_probs, *state = self.step_graph.session.run(None, dict(zip(self.input_names, inputs)))
-        return log_probs[0], state
+        out, *state = self.step_graph.session.run(None, dict(zip(self.input_names, inputs)))
+        return out[0], state
+
+    def head(self, window: np.ndarray) -> np.ndarray:
+        return self.head_graph([window])[0]
 
 
 class TorchScriptNetwork:
@@ -135,7 +140,7 @@ def load_streaming_network(export_yaml: Path, num_threads: int | None = None) ->
     if not isinstance(stream, dict):
         raise AsrError(f"{export_yaml}: no streaming graphs in this export; export the causal model with --format onnx "
                        f"(this asr writes them beside model.onnx)")
-    for name in ("front_end", "step"):
+    for name in ("front_end", "step", "head") if stream.get("chunk_frames") else ("front_end", "step"):
         if not (export_yaml.parent / str(stream.get(name))).is_file():
             raise AsrError(f"{export_yaml.parent / str(stream.get(name))}: missing; export the model again")
     return OnnxStreamingNetwork(export_yaml.parent, stream, num_threads)

@@ -16,7 +16,8 @@ causal network (asr.models.stream) gives each output frame once its input is the
 (asr.inference.search.SearchStream) carries its beam. A long stream is cut into utterances at its endpoints
 (pauses, as Kaldi's online decoders and sherpa-onnx cut it): each utterance is final when it ends, and the
 network and search start afresh for the next, so memory does not grow with the stream. This needs a model
-trained with `--causal true` (no layer reads later frames) and CMVN that needs no look-ahead (`--cmvn global` or
+trained with `--causal true` (no layer reads later frames, but for a backward layer over chunks of a few
+frames: `--chunk-frames`, `--right-context`) and CMVN that needs no look-ahead (`--cmvn global` or
 `none`: speaker and utterance stats need the whole recording): its model directory, or its ONNX export, which
 streams without torch.
 """
@@ -45,16 +46,22 @@ class StreamingNetwork(Protocol):
     """A causal network as a stream runs it: the torch module (asr.models.stream.TorchStreamingNetwork) or its
     ONNX export (asr.inference.network.OnnxStreamingNetwork)."""
 
-    subsampling: int   # input frames per output frame
-    context: int       # input frames before a block that the front end reads again
-    end_padding: int   # zero frames the model reads after the last one
-    num_units: int     # outputs per frame (the blank included)
+    subsampling: int    # input frames per output frame
+    context: int        # input frames before a block that the front end reads again
+    end_padding: int    # zero frames the model reads after the last one
+    num_units: int      # outputs per frame (the blank included)
+    chunk_frames: int   # output frames per chunk of the backward layer (0: none, `step` gives log-posteriors)
+    right_context: int  # output frames after a chunk that its backward layer reads
 
     def front_end(self, window: np.ndarray) -> np.ndarray:
         """(T, F) normalised features -> (T', D) front-end frames, one per `subsampling` input frames."""
 
     def step(self, x: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
-        """(N, D) new front-end frames and the RNN state (None at the start) -> (N, V) log-posteriors, new state."""
+        """(N, D) new front-end frames and the RNN state (None at the start) -> (N, V) log-posteriors, or with a
+        backward layer (N, H) forward frames for `head`; and the new state."""
+
+    def head(self, window: np.ndarray) -> np.ndarray:
+        """(chunk_frames + right_context, H) forward frames -> (chunk_frames, V) log-posteriors of the chunk."""
 
 
 class NetworkStream:
@@ -63,7 +70,9 @@ class NetworkStream:
     The front end of a causal crnn reads no later frames, so output frame j is final once input frame s * j has
     arrived (s: the subsampling). Each block reruns the front end over the new frames plus `context` frames of
     left context (enough for every new output to see all the frames it reads), and the RNN layers carry their
-    state from block to block: the result equals the network run once on all the frames, whatever the blocks."""
+    state from block to block: the result equals the network run once on all the frames, whatever the blocks.
+    A backward layer over chunks (`chunk_frames`) gives a chunk's frames once the chunk and its right context have
+    come out of the RNN layers, and the last chunks at `finish`, read with zeros after the end as in a batch."""
 
     def __init__(self, network: StreamingNetwork) -> None:
         self.network = network
@@ -71,6 +80,7 @@ class NetworkStream:
         self.start = 0                          # input frame index of buffer[0]
         self.done = 0                           # output frames given out so far
         self.state: Any = None                  # the RNN layers' state
+        self.forward: np.ndarray | None = None  # forward frames of chunks not given out yet (backward layer only)
 
     def accept(self, feats: np.ndarray) -> np.ndarray:
         """Take the next (T, F) feature frames; return the (T', V) log-posteriors that became final."""
@@ -83,16 +93,35 @@ class NetworkStream:
         # rerun the front end from a multiple of s, `context` frames before the first new output's frames
         first = max(0, self.done * net.subsampling - net.context)
         x = net.front_end(self.buffer[first - self.start:])
-        log_probs, self.state = net.step(x[len(x) - (ready - self.done):], self.state)
+        out, self.state = net.step(x[len(x) - (ready - self.done):], self.state)
         keep = max(0, ready * net.subsampling - net.context)
         self.buffer, self.start, self.done = self.buffer[keep - self.start:], keep, ready
-        return log_probs
+        return self._chunks(out) if net.chunk_frames else out
+
+    def _chunks(self, forward: np.ndarray, last: bool = False) -> np.ndarray:
+        """The log-posteriors of the chunks whose right context the forward frames so far complete (`last`: of
+        every chunk left, zeros after the end)."""
+        net = self.network
+        self.forward = forward if self.forward is None else np.concatenate([self.forward, forward])
+        width = net.chunk_frames + net.right_context
+        out = []
+        while len(self.forward) >= width or (last and len(self.forward)):
+            window = self.forward[:width]
+            window = np.pad(window, ((0, width - len(window)), (0, 0)))
+            out.append(net.head(window)[:min(net.chunk_frames, len(self.forward))])
+            self.forward = self.forward[net.chunk_frames:]
+        return np.concatenate(out) if out else np.zeros((0, net.num_units), dtype=np.float32)
 
     def finish(self) -> np.ndarray:
-        """The end of the utterance: the posteriors of the model's `end_padding` frames of zeros, if any."""
-        if not self.network.end_padding or self.buffer is None:
-            return np.zeros((0, self.network.num_units), dtype=np.float32)
-        return self.accept(np.zeros((self.network.end_padding, self.buffer.shape[1]), dtype=np.float32))
+        """The end of the utterance: the posteriors of the model's `end_padding` frames of zeros, if any, and of the
+        chunks still waiting for right context."""
+        net = self.network
+        out = np.zeros((0, net.num_units), dtype=np.float32)
+        if net.end_padding and self.buffer is not None:
+            out = self.accept(np.zeros((net.end_padding, self.buffer.shape[1]), dtype=np.float32))
+        if net.chunk_frames and self.forward is not None:
+            out = np.concatenate([out, self._chunks(self.forward[:0], last=True)])
+        return out
 
 
 class StreamingTranscriber:

@@ -57,7 +57,7 @@ class CRNNModel(nn.Module):
     def __init__(self, input_dim: int, num_units: int, hidden_size: int = 256, num_layers: int = 3,
                  rnn_type: str = "lstm", dropout: float = 0.1, conv_channels: int = 32, subsampling: int = 2,
                  inter_ctc_layer: int = 0, self_conditioning: bool = False, causal: bool = False,
-                 end_padding: int = 0) -> None:
+                 end_padding: int = 0, chunk_frames: int = 0, right_context: int = 0) -> None:
         super().__init__()
         self.end_padding = end_padding
         if subsampling not in (2, 4):
@@ -72,7 +72,8 @@ class CRNNModel(nn.Module):
         for _ in stages:
             freq = (freq + 1) // 2
         self.rnn = RNNStack(conv_channels * freq, hidden_size, num_layers, rnn_type, dropout, inter_ctc_layer,
-                            num_units, self_conditioning, bidirectional=not causal)
+                            num_units, self_conditioning, bidirectional=not causal, chunk_frames=chunk_frames,
+                            right_context=right_context)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(self.rnn.output_dim, num_units)
 
@@ -80,7 +81,7 @@ class CRNNModel(nn.Module):
     def from_config(cls, config, input_dim: int, num_units: int) -> "CRNNModel":
         return cls(input_dim, num_units, config.hidden_size, config.num_layers, config.rnn_type, config.dropout,
                    config.conv_channels, config.subsampling, config.inter_ctc_layer, config.self_conditioning,
-                   config.causal, config.end_padding)
+                   config.causal, config.end_padding, config.chunk_frames, config.right_context)
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor, intermediate: bool = False) -> tuple:
         """feats (B, T, F), lengths (B,) -> log-probabilities (B, T', V), output lengths (B,), T' = ceil(T/s); with

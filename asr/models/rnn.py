@@ -37,7 +37,8 @@ class RNNStack(nn.Module):
 
     def __init__(self, input_dim: int, hidden_size: int, num_layers: int, rnn_type: str = "lstm",
                  dropout: float = 0.0, inter_ctc_layer: int = 0, num_units: int = 0,
-                 self_conditioning: bool = False, bidirectional: bool = True) -> None:
+                 self_conditioning: bool = False, bidirectional: bool = True, chunk_frames: int = 0,
+                 right_context: int = 0) -> None:
         super().__init__()
         if not 0 <= inter_ctc_layer < num_layers:
             raise ValueError(f"inter_ctc_layer must be in [0, {num_layers - 1}], got {inter_ctc_layer}")
@@ -52,6 +53,10 @@ class RNNStack(nn.Module):
             self.inter_output = nn.Linear(self.output_dim, num_units)
             if self_conditioning:
                 self.condition = nn.Linear(num_units, self.output_dim)
+        self.lookahead = None
+        if chunk_frames:
+            self.lookahead = ChunkedBackwardRNN(rnn_type, self.output_dim, hidden_size, chunk_frames, right_context)
+            self.output_dim += hidden_size
 
     def _layers(self, rnn_type: str, input_dim: int, hidden_size: int, num_layers: int, dropout: float) -> nn.Module:
         return RNN_TYPES[rnn_type](input_dim, hidden_size, num_layers=num_layers, batch_first=True,
@@ -68,11 +73,15 @@ class RNNStack(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x (B, T, D) -> the last layer's output (B, T, 2H) and the intermediate head's log-probabilities
         (B, T, V), None without one."""
-        return self._forward(x, lambda rnn, x: self._run(rnn, x, lengths))
+        out, inter = self._forward(x, lambda rnn, x: self._run(rnn, x, lengths))
+        if self.lookahead is not None:
+            out = self.lookahead(out * valid_frames(lengths, out.shape[1])[:, :, None])
+        return out, inter
 
     def stream(self, x: torch.Tensor, state: list | None) -> tuple[torch.Tensor, torch.Tensor | None, list]:
         """A unidirectional stack on the next frames of one stream (B, T, D), carrying the RNNs' hidden states
-        (`state`: None at the start) from call to call: the frames come out as `forward` on the whole stream."""
+        (`state`: None at the start) from call to call: the frames come out as `forward` on the whole stream, but
+        for the `lookahead` layer, which the stream runs on each chunk once its right context is in."""
         new_state: list = []
 
         def run(rnn: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -94,6 +103,39 @@ class RNNStack(nn.Module):
         return run(self.upper, self.dropout(out)), inter_logits.log_softmax(dim=-1)
 
 
+class ChunkedBackwardRNN(nn.Module):
+    """A backward RNN layer over a causal stack's output, run on each chunk of `chunk_frames` frames plus the
+    `right_context` frames after it, from a zero state (latency-controlled, as Kaldi's LC-BLSTM chunks with extra
+    right context): every output frame reads at most chunk + right context frames ahead, so a stream gives it once
+    they are in, and a causal model gets back part of what a bidirectional one reads from the future.
+
+    Its output is the input with the backward layer's output appended. Frames past an utterance's end must be zero
+    (they are read as right context of the last chunk, in a stream as in a batch)."""
+
+    def __init__(self, rnn_type: str, input_dim: int, hidden_size: int, chunk_frames: int, right_context: int) -> None:
+        super().__init__()
+        self.chunk_frames, self.right_context = chunk_frames, right_context
+        self.rnn = RNN_TYPES[rnn_type](input_dim, hidden_size, batch_first=True)
+        # time reversal as a gather of constant indices (ONNX has no flip op)
+        self.register_buffer("reverse", torch.arange(chunk_frames + right_context - 1, -1, -1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, T, D) -> (B, T, D + H)."""
+        C, R = self.chunk_frames, self.right_context
+        frames = x.shape[1]
+        # window k: frames kC .. kC + C + R - 1, zeros past the end (index arithmetic, so ONNX keeps T dynamic)
+        index = torch.arange(0, frames, C, device=x.device)[:, None] + torch.arange(C + R, device=x.device)[None]
+        windows = nn.functional.pad(x, (0, 0, 0, C + R))[:, index]  # (B, N, C + R, D)
+        out = self.window(windows.flatten(0, 1))
+        return out.reshape(x.shape[0], -1, out.shape[-1])[:, :frames]
+
+    def window(self, windows: torch.Tensor) -> torch.Tensor:
+        """(N, C + R, D) chunks with their right context -> (N, C, D + H): the chunks' frames, each with the
+        backward layer's output appended."""
+        back = self.rnn(windows[:, self.reverse])[0][:, self.reverse]
+        return torch.cat([windows, back], dim=2)[:, :self.chunk_frames]
+
+
 class RNNModel(nn.Module):
     """`rnn`: features -> bidirectional (or, `causal`, unidirectional) RNN stack -> linear to units + blank ->
     log-softmax."""
@@ -103,18 +145,21 @@ class RNNModel(nn.Module):
 
     def __init__(self, input_dim: int, num_units: int, hidden_size: int = 256, num_layers: int = 3,
                  rnn_type: str = "lstm", dropout: float = 0.1, inter_ctc_layer: int = 0,
-                 self_conditioning: bool = False, causal: bool = False, end_padding: int = 0) -> None:
+                 self_conditioning: bool = False, causal: bool = False, end_padding: int = 0,
+                 chunk_frames: int = 0, right_context: int = 0) -> None:
         super().__init__()
         self.causal, self.end_padding = causal, end_padding
         self.rnn = RNNStack(input_dim, hidden_size, num_layers, rnn_type, dropout, inter_ctc_layer, num_units,
-                            self_conditioning, bidirectional=not causal)
+                            self_conditioning, bidirectional=not causal, chunk_frames=chunk_frames,
+                            right_context=right_context)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(self.rnn.output_dim, num_units)
 
     @classmethod
     def from_config(cls, config, input_dim: int, num_units: int) -> "RNNModel":
         return cls(input_dim, num_units, config.hidden_size, config.num_layers, config.rnn_type, config.dropout,
-                   config.inter_ctc_layer, config.self_conditioning, config.causal, config.end_padding)
+                   config.inter_ctc_layer, config.self_conditioning, config.causal, config.end_padding,
+                   config.chunk_frames, config.right_context)
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor, intermediate: bool = False) -> tuple:
         """feats (B, T, F), lengths (B,) -> log-probabilities (B, T, V), output lengths (B,); with `intermediate`,

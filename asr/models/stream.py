@@ -1,7 +1,8 @@
-"""A causal torch network (`causal: true`) as the two halves a stream runs (asr.inference.stream.NetworkStream):
-the convolutional front end, rerun on each block with its left context, and one step of the RNN layers and the
-output layer, which carry their hidden state from block to block. `StreamStep` is that step with the state as flat
-tensors, the form `asr export` writes as ONNX for the torch-free runtime.
+"""A causal torch network (`causal: true`) as the parts a stream runs (asr.inference.stream.NetworkStream): the
+convolutional front end, rerun on each block with its left context; one step of the RNN layers and the output
+layer, which carry their hidden state from block to block; and, with a backward layer over chunks, `StreamHead`:
+that layer and the output layer on one chunk and its right context. `StreamStep` is the step with the state as
+flat tensors, the form `asr export` writes as ONNX for the torch-free runtime.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class TorchStreamingNetwork:
         self.context: int = model.causal_context
         self.end_padding: int = getattr(model, "end_padding", 0)
         self.num_units: int = model.output.out_features
+        lookahead = model.rnn.lookahead
+        self.chunk_frames: int = lookahead.chunk_frames if lookahead is not None else 0
+        self.right_context: int = lookahead.right_context if lookahead is not None else 0
 
     @torch.no_grad()
     def front_end(self, window: np.ndarray) -> np.ndarray:
@@ -36,7 +40,13 @@ class TorchStreamingNetwork:
     @torch.no_grad()
     def step(self, x: np.ndarray, state: list | None) -> tuple[np.ndarray, list]:
         hidden, _, state = self.model.rnn.stream(torch.from_numpy(np.ascontiguousarray(x))[None], state)
+        if self.chunk_frames:
+            return hidden[0].numpy(), state
         return self.model.output(hidden).log_softmax(dim=-1)[0].numpy(), state
+
+    @torch.no_grad()
+    def head(self, window: np.ndarray) -> np.ndarray:
+        return StreamHead.posteriors(self.model, torch.from_numpy(np.ascontiguousarray(window))[None])[0].numpy()
 
 
 def rnn_modules(model: nn.Module) -> list[nn.Module]:
@@ -67,8 +77,8 @@ class StreamFrontEnd(nn.Module):
 
 
 class StreamStep(nn.Module):
-    """(1, N, D) new front-end frames and the flat state -> (1, N, V) log-posteriors and the next flat state (of a
-    copy, as StreamFrontEnd)."""
+    """(1, N, D) new front-end frames and the flat state -> (1, N, V) log-posteriors (with a backward layer over
+    chunks: (1, N, H) forward frames for StreamHead) and the next flat state (of a copy, as StreamFrontEnd)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -82,4 +92,22 @@ class StreamStep(nn.Module):
             i += 2 if lstm else 1
         hidden, _, state = self.model.rnn.stream(x, state)
         out = [t for s in state for t in (s if isinstance(s, tuple) else (s,))]
+        if self.model.rnn.lookahead is not None:
+            return (hidden, *out)
         return (self.model.output(hidden).log_softmax(dim=-1), *out)
+
+
+class StreamHead(nn.Module):
+    """(1, C + R, H) forward frames of a chunk and its right context -> (1, C, V) log-posteriors of the chunk: the
+    backward layer and the output layer (of a copy, as StreamFrontEnd)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = copy.deepcopy(model).eval()
+
+    @staticmethod
+    def posteriors(model: nn.Module, window: torch.Tensor) -> torch.Tensor:
+        return model.output(model.rnn.lookahead.window(window)).log_softmax(dim=-1)
+
+    def forward(self, window: torch.Tensor) -> torch.Tensor:
+        return self.posteriors(self.model, window)

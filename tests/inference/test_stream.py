@@ -30,12 +30,15 @@ def causal_tone_dir(tmp_path_factory) -> Path:
     return build_tone_model_dir(tmp_path_factory.mktemp("tone") / "exp", causal=True)
 
 
-@pytest.mark.parametrize("subsampling,end_padding", [(2, 0), (4, 0), (2, 10)])
-def test_streamed_posteriors_equal_those_of_the_whole_recording(fsdd_dir, tmp_path, subsampling, end_padding):
+@pytest.mark.parametrize("subsampling,network", [(2, {}), (4, {}), (2, {"end_padding": 10}),
+                                                 (4, {"chunk_frames": 8, "right_context": 4}),
+                                                 (2, {"chunk_frames": 5, "right_context": 0, "end_padding": 3})])
+def test_streamed_posteriors_equal_those_of_the_whole_recording(fsdd_dir, tmp_path, subsampling, network):
     """Kaldi frames, global CMVN and a causal conv + LSTM network (with end padding: zero frames after the last,
-    fed when the stream ends), fed 320 ms, 37 ms or odd-sized blocks of real speech: the same posteriors as the
-    network run once on the recording's features."""
-    model_dir = random_crnn_dir(tmp_path / "exp", fsdd_dir, subsampling, causal=True, end_padding=end_padding)
+    fed when the stream ends; with a backward layer over chunks, given a chunk once its right context is in), fed
+    320 ms, 37 ms or odd-sized blocks of real speech: the same posteriors as the network run once on the
+    recording's features."""
+    model_dir = random_crnn_dir(tmp_path / "exp", fsdd_dir, subsampling, causal=True, **network)
     speech = np.concatenate([sf.read(f, dtype="float32")[0] for f in sorted(fsdd_dir.glob("*.wav"))[:3]]) * 32768.0
     one_utterance = InferenceConfig(device="cpu", greedy=True, endpoint_silence_s=0, endpoint_idle_s=0,
                                     endpoint_max_s=0)
@@ -108,20 +111,21 @@ def test_an_onnx_export_of_a_causal_model_streams_as_the_trained_one_without_tor
     export never imports torch; an export without them says how to get them."""
     from asr.export import export_model_dir
 
-    model_dir = random_crnn_dir(tmp_path / "exp", fsdd_dir, 2, causal=True, end_padding=5)
-    exported = export_model_dir(model_dir, tmp_path / "onnx")
     speech = np.concatenate([sf.read(f, dtype="float32")[0] for f in sorted(fsdd_dir.glob("*.wav"))[:2]]) * 32768.0
-    posteriors = []
-    for directory in (model_dir, exported):
-        stream = StreamingTranscriber(directory, config=InferenceConfig(device="cpu", greedy=True, endpoint_silence_s=0,
-                                                                        endpoint_idle_s=0, endpoint_max_s=0)).start()
-        for start in range(0, len(speech), 1001):
-            stream.accept_waveform(speech[start:start + 1001])
-        search = stream.search
-        stream.finish()
-        posteriors.append(np.concatenate(search.blocks))
-    assert posteriors[0].shape == posteriors[1].shape
-    np.testing.assert_allclose(posteriors[1], posteriors[0], atol=1e-4)
+    for name, network in (("plain", {"end_padding": 5}), ("chunked", {"chunk_frames": 6, "right_context": 2})):
+        model_dir = random_crnn_dir(tmp_path / name, fsdd_dir, 2, causal=True, **network)
+        exported = export_model_dir(model_dir, tmp_path / f"{name}_onnx")
+        posteriors = []
+        for directory in (model_dir, exported):
+            stream = StreamingTranscriber(directory, config=InferenceConfig(
+                device="cpu", greedy=True, endpoint_silence_s=0, endpoint_idle_s=0, endpoint_max_s=0)).start()
+            for start in range(0, len(speech), 1001):
+                stream.accept_waveform(speech[start:start + 1001])
+            search = stream.search
+            stream.finish()
+            posteriors.append(np.concatenate(search.blocks))
+        assert posteriors[0].shape == posteriors[1].shape
+        np.testing.assert_allclose(posteriors[1], posteriors[0], atol=1e-4)
 
     tones = export_model_dir(causal_tone_dir, tmp_path / "tones_onnx")
     path = write_wav(tmp_path / "tones.wav", synthesize(causal_tone_dir, spell(causal_tone_dir, "ab ba dc")))

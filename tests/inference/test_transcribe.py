@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -87,14 +88,15 @@ def test_chunks_stitch_to_the_whole_file(tone_dir, tmp_path):
         assert chunked.words == whole.words
 
 
-def random_crnn_dir(root: Path, fsdd_dir: Path, subsampling: int, causal: bool = False, end_padding: int = 0) -> Path:
-    """A randomly initialised crnn model directory, written by the training package's write_model_dir."""
+def random_crnn_dir(root: Path, fsdd_dir: Path, subsampling: int, **network: Any) -> Path:
+    """A randomly initialised crnn model directory, written by the training package's write_model_dir; `network`:
+    more ModelConfig fields (causal, end_padding, ...)."""
     files = sorted(fsdd_dir.glob("*.wav"))[:8]
     options = options_dict(make_options("fbank", {"sample_frequency": 8000, "dither": 0.0}))
     stats = sum(compute_cmvn_stats(compute_features("fbank", sf.read(f, dtype="float32")[0] * 32768.0, 8000,
                                                     options)) for f in files)
     config = TrainConfig(model="crnn", hidden_size=32, num_layers=2, conv_channels=4, subsampling=subsampling,
-                         dropout=0.0, causal=causal, end_padding=end_padding)
+                         dropout=0.0, **network)
     spec = FeatureSpec(kind="fbank", options=options, source="wav", dim=23)
     tokenizer = train_tokenizer("char", ["zero one two three four five six seven eight nine"])
     write_model_dir(root, config, spec, stats, tokenizer)

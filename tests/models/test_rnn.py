@@ -29,11 +29,14 @@ def test_output_lengths_and_log_probabilities(model, subsampling, rnn_type):
     torch.testing.assert_close(log_probs.exp().sum(-1), torch.ones(log_probs.shape[:2]))
 
 
-@pytest.mark.parametrize("model,subsampling", [("rnn", 2), ("crnn", 2), ("crnn", 4)])
-def test_padding_does_not_change_valid_frames(model, subsampling):
-    """In eval mode an utterance's posteriors are the same alone or padded inside a longer batch."""
+@pytest.mark.parametrize("model,subsampling,extra", [("rnn", 2, {}), ("crnn", 2, {}), ("crnn", 4, {}),
+                                                     ("crnn", 2, {"causal": True, "chunk_frames": 4,
+                                                                  "right_context": 3})])
+def test_padding_does_not_change_valid_frames(model, subsampling, extra):
+    """In eval mode an utterance's posteriors are the same alone or padded inside a longer batch (a backward
+    layer over chunks reads zeros after the end either way)."""
     torch.manual_seed(0)
-    net = build_model(_config(model=model, subsampling=subsampling), 10, 5).eval()
+    net = build_model(_config(model=model, subsampling=subsampling, **extra), 10, 5).eval()
     feats = torch.randn(2, 30, 10)
     batch, out_lengths = net(feats, torch.tensor([30, 13]))
     alone, alone_lengths = net(feats[1:, :13], torch.tensor([13]))
@@ -107,7 +110,10 @@ def test_intermediate_ctc_options_are_checked():
 
 @pytest.mark.parametrize("model,subsampling,extra", [("crnn", 2, {}), ("crnn", 4, {}), ("rnn", 2, {}),
                                                      ("crnn", 2, {"inter_ctc_layer": 1, "self_conditioning": True}),
-                                                     ("crnn", 4, {"end_padding": 7}), ("rnn", 2, {"end_padding": 3})])
+                                                     ("crnn", 4, {"end_padding": 7}), ("rnn", 2, {"end_padding": 3}),
+                                                     ("crnn", 4, {"chunk_frames": 3, "right_context": 2}),
+                                                     ("rnn", 2, {"chunk_frames": 4, "right_context": 9,
+                                                                 "end_padding": 2, "rnn_type": "gru"})])
 def test_a_causal_network_gives_the_same_posteriors_streamed_in_blocks(model, subsampling, extra):
     """Every output frame of a causal network reads only earlier frames: run on blocks of any size (the state
     carried between them), it gives the frames of one run on the whole utterance."""
@@ -137,3 +143,29 @@ def test_a_causal_network_gives_the_same_posteriors_streamed_in_blocks(model, su
     # a bidirectional network cannot stream
     with pytest.raises(AsrError, match="causal"):
         TorchStreamingNetwork(build_model(_config(model=model), 10, 5))
+
+
+@pytest.mark.parametrize("right_context", [0, 2, 6])
+def test_a_chunk_reads_its_right_context_and_nothing_later(right_context):
+    """With chunk_frames=4, output frames 4..7 (the second chunk) change when input frame 7 + right_context
+    changes, and not when any later frame does: the look-ahead is the chunk and its right context."""
+    torch.manual_seed(0)
+    net = build_model(_config(model="rnn", causal=True, chunk_frames=4, right_context=right_context), 6, 5).eval()
+    feats = torch.randn(1, 24, 6)
+    base = net(feats, torch.tensor([24]))[0][0]
+    last_read = 7 + right_context
+    for frame, changes in ((last_read, True), (last_read + 1, False), (23, False)):
+        moved = feats.clone()
+        moved[0, frame] += 3.0
+        out = net(moved, torch.tensor([24]))[0][0]
+        torch.testing.assert_close(out[:4], base[:4])  # the first chunk reads up to 3 + right_context, before it
+        assert (out[4:8] - base[4:8]).abs().max().item() > 1e-4 if changes else torch.equal(out[4:8], base[4:8])
+
+
+def test_chunk_options_are_checked():
+    with pytest.raises(AsrError, match="chunk_frames=4: .* set causal=true"):
+        _config(chunk_frames=4)
+    with pytest.raises(AsrError, match="right_context=2: .* set chunk_frames too"):
+        _config(causal=True, right_context=2)
+    with pytest.raises(AsrError, match="right_context=-1"):
+        _config(causal=True, chunk_frames=4, right_context=-1)
