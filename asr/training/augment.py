@@ -1,10 +1,4 @@
-"""Waveform augmentation for training: background padding at the edges, additive noise at a random SNR and
-synthetic reverberation.
-
-Edge padding puts a random 0 to `edge_pad_s` seconds of the utterance's own background before and after it:
-coloured noise at the level of its quietest stretch, within EDGE_PAD_GAIN_DB of it. Corpora of files trimmed close to
-their words (FSDD, for one) otherwise teach a model that speech starts at the first frame, and it then stumbles on
-the segments a voice-activity detector cuts from a long recording, whose edges hold more or less of the pauses.
+"""Waveform augmentation for training: additive noise at a random SNR and synthetic reverberation.
 
 Noise comes from the recordings of a user's noise `wav.scp` (MUSAN-style: a random stretch of a random recording,
 looped when shorter than the utterance) or, without one, is synthesized: Gaussian noise with a random spectral
@@ -29,8 +23,6 @@ from asr.errors import AsrError
 logger = logging.getLogger(__name__)
 
 RT60_RANGE_S = (0.2, 0.8)      # synthetic rooms: from a small office to a large hall
-EDGE_PAD_GAIN_DB = 10.0        # edge padding: its level is the utterance's quietest stretch's, +- this much
-BACKGROUND_WINDOW_S = 0.02     # the stretch whose RMS is the utterance's background level
 NOISE_SLOPE_RANGE = (-2.0, 0.0)  # synthetic noise: brown (-2) to white (0)
 
 
@@ -50,26 +42,6 @@ def coloured_noise(num_samples: int, slope: float, rng: np.random.Generator) -> 
     frequencies = np.arange(1, spectrum.size + 1, dtype=np.float64)
     noise = np.fft.irfft(spectrum * frequencies ** (slope / 2.0), n=num_samples)
     return (noise / max(float(np.std(noise)), 1e-12)).astype(np.float32)
-
-
-def background_level(wave: np.ndarray, rate: int) -> float:
-    """RMS of the quietest BACKGROUND_WINDOW_S stretch of `wave` (of the whole of a shorter one)."""
-    width = max(1, int(BACKGROUND_WINDOW_S * rate))
-    count = max(1, wave.size // width)
-    stretches = np.asarray(wave[:count * width] if wave.size >= width else wave, dtype=np.float64).reshape(count, -1)
-    return float(np.sqrt(np.mean(stretches**2, axis=1)).min())
-
-
-def pad_edges(wave: np.ndarray, rate: int, before_s: float, after_s: float, gain_db: float, slope: float,
-              rng: np.random.Generator) -> np.ndarray:
-    """`wave` with `before_s` and `after_s` seconds of coloured noise (spectral `slope`) at its background level
-    times `gain_db` around it."""
-    before, after = int(before_s * rate), int(after_s * rate)
-    if before + after == 0:
-        return wave
-    level = background_level(wave, rate) * 10.0 ** (gain_db / 20.0)
-    noise = coloured_noise(before + after, slope, rng) * level
-    return np.concatenate([noise[:before], wave, noise[before:]]).astype(np.float32)
 
 
 def room_impulse_response(rate: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
@@ -95,39 +67,33 @@ def reverberate(wave: np.ndarray, rir: np.ndarray) -> np.ndarray:
 
 @dataclass
 class WaveAugment:
-    """The waveform augmentation of a training config: up to `edge_pad_s` of background on each side, noise with
-    probability `noise_prob` at an SNR uniform in `noise_snr`, reverberation with probability `reverb_prob`
-    (applied in that order, as a room would: the padding is part of the recording)."""
+    """The waveform augmentation of a training config: noise with probability `noise_prob` at an SNR uniform
+    in `noise_snr`, reverberation with probability `reverb_prob`."""
 
     noise_prob: float = 0.0
     noise_snr: tuple[float, float] = (5.0, 20.0)
     reverb_prob: float = 0.0
     noise_recordings: list[tuple[np.ndarray, int]] | None = None  # None: synthetic noise
-    edge_pad_s: float = 0.0
 
     @classmethod
     def from_config(cls, config, sample_frequency: float) -> "WaveAugment | None":
         """None when the config asks for no waveform augmentation; noise recordings are loaded once here."""
-        if config.noise_prob <= 0.0 and config.reverb_prob <= 0.0 and config.edge_pad_s <= 0.0:
+        if config.noise_prob <= 0.0 and config.reverb_prob <= 0.0:
             return None
         recordings = load_noise(config.noise_scp, int(sample_frequency)) if config.noise_scp else None
         low, high = config.noise_snr
-        return cls(config.noise_prob, (float(low), float(high)), config.reverb_prob, recordings, config.edge_pad_s)
+        return cls(config.noise_prob, (float(low), float(high)), config.reverb_prob, recordings)
 
     def draw(self, rng: np.random.Generator) -> Callable[[np.ndarray, int], np.ndarray] | None:
-        """This utterance's augmentation as a function of (waveform, rate), or None when no draw fires.
+        """This utterance's augmentation as a function of (waveform, rate), or None when neither draw fires.
         Always takes the same number of values from `rng`, so one utterance's choice never shifts the next's."""
         reverb, noise = rng.uniform(size=2) < (self.reverb_prob, self.noise_prob)
         rt60, snr = rng.uniform(*RT60_RANGE_S), rng.uniform(*self.noise_snr)
         seed = int(rng.integers(2**31))
-        pad_s = rng.uniform(0.0, self.edge_pad_s, size=2)
-        pad_gain_db, pad_slope = rng.uniform(-EDGE_PAD_GAIN_DB, EDGE_PAD_GAIN_DB), rng.uniform(*NOISE_SLOPE_RANGE)
-        if not reverb and not noise and not self.edge_pad_s:
+        if not reverb and not noise:
             return None
 
         def augment(wave: np.ndarray, rate: int) -> np.ndarray:
-            if self.edge_pad_s:
-                wave = pad_edges(wave, rate, *pad_s, pad_gain_db, pad_slope, np.random.default_rng(seed + 2))
             if reverb:
                 wave = reverberate(wave, room_impulse_response(rate, rt60, np.random.default_rng(seed)))
             if noise:

@@ -44,10 +44,6 @@ class TrainConfig(ModelConfig):
     noise_snr: tuple[float, ...] = (5.0, 20.0)  # that noise's SNR range in dB (uniform)
     noise_scp: Optional[str] = None  # a wav.scp of noise recordings (e.g. MUSAN's); None: synthetic coloured noise
     reverb_prob: float = 0.0        # share given synthetic room reverberation (RT60 0.2-0.8 s), drawn per epoch
-    edge_pad_s: float = 0.0         # up to this many seconds of the utterance's own background (noise at its
-    #                                 quietest stretch's level) before and after it, drawn per side and epoch: for
-    #                                 corpora trimmed close to their words, so that VAD segments of long audio,
-    #                                 whose edges hold more or less pause, are no surprise (0: off; needs wav.scp)
 
     # --- objective ---
     inter_ctc_weight: float = 0.3   # with inter_ctc_layer: loss = (1 - w) CTC(last layer) + w CTC(layer k) (Lee &
@@ -122,9 +118,6 @@ class TrainConfig(ModelConfig):
         for name in ("noise_prob", "reverb_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise AsrError(f"{name}={getattr(self, name)}: a probability, in [0, 1]")
-        if not 0.0 <= self.edge_pad_s <= 5.0:
-            raise AsrError(f"edge_pad_s={self.edge_pad_s}: seconds of background padding per side, in [0, 5], "
-                           f"e.g. 0.2")
         if len(self.noise_snr) != 2 or self.noise_snr[0] > self.noise_snr[1]:
             raise AsrError(f"noise_snr={','.join(map(str, self.noise_snr))}: give the lowest and highest SNR in dB, "
                            f"e.g. 5,20")

@@ -157,7 +157,7 @@ def resolve_feature_spec(config, data_dir: str | os.PathLike) -> FeatureSpec:
                            "were computed; recording the default %s options in the model directory",
                            data_dir, FEATS_CONF, kind)
     options = make_options(kind, path=conf, flavor=flavor)
-    perturbed = [name for name in ("speed_perturb", "vtlp", "noise_prob", "reverb_prob", "edge_pad_s") if getattr(config, name)]
+    perturbed = [name for name in ("speed_perturb", "vtlp", "noise_prob", "reverb_prob") if getattr(config, name)]
     if perturbed and not datadir.wav_scp:
         raise AsrError(f"{Path(data_dir) / 'wav.scp'}: missing; {' and '.join(perturbed)} recompute features from "
                        f"the audio; give a data dir with wav.scp or drop them")

@@ -1,5 +1,5 @@
-"""Waveform augmentation: noise at the SNR asked for, coloured noise and room responses as specified, edge padding
-at the utterance's background level, reproducible draws, and a noise wav.scp used as given."""
+"""Waveform augmentation: noise at the SNR asked for, coloured noise and room responses as specified,
+reproducible draws, and a noise wav.scp used as given."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import soundfile
 
 from asr.errors import AsrError
-from asr.training.augment import (WaveAugment, add_noise, background_level, coloured_noise,
-                                  load_noise, pad_edges, reverberate, room_impulse_response)
+from asr.training.augment import (WaveAugment, add_noise, coloured_noise, load_noise, reverberate,
+                                  room_impulse_response)
 
 RATE = 8000
 
@@ -61,28 +61,6 @@ def test_draws_are_reproducible_and_fire_with_their_probability():
     again = augment.draw(np.random.default_rng([7, index]))
     np.testing.assert_array_equal(first(wave, RATE), again(wave, RATE))
     assert all(WaveAugment().draw(np.random.default_rng(i)) is None for i in range(20))  # probabilities 0: off
-
-
-def test_edge_padding_adds_background_at_the_quietest_stretchs_level():
-    """A tone with a 0.1 s near-silent gap: the padding is exactly as long as asked on each side, leaves the
-    utterance itself untouched, and its RMS is the gap's, times the gain."""
-    wave = speech_like(0.5)
-    wave = np.concatenate([wave, np.random.default_rng(4).normal(0, 20, 800), wave]).astype(np.float32)
-    assert background_level(wave, RATE) == pytest.approx(20.0, rel=0.25)
-    padded = pad_edges(wave, RATE, 0.25, 0.1, 6.0, -1.0, np.random.default_rng(5))
-    assert padded.size == wave.size + 2000 + 800
-    np.testing.assert_array_equal(padded[2000:2000 + wave.size], wave)
-    edges = np.concatenate([padded[:2000], padded[-800:]]).astype(np.float64)
-    assert np.sqrt(np.mean(edges**2)) == pytest.approx(background_level(wave, RATE) * 10 ** (6 / 20), rel=0.1)
-    assert pad_edges(wave, RATE, 0.0, 0.0, 0.0, 0.0, np.random.default_rng(5)) is wave
-
-
-def test_edge_padding_draws_a_length_per_side_up_to_the_maximum():
-    augment = WaveAugment(edge_pad_s=0.3)
-    wave = speech_like(0.5)
-    added = np.array([[augment.draw(np.random.default_rng([9, i]))(wave, RATE).size - wave.size] for i in range(300)])
-    assert added.min() >= 0 and added.max() <= 2 * 0.3 * RATE
-    assert added.mean() == pytest.approx(0.3 * RATE, rel=0.1)  # two sides of mean 0.15 s
 
 
 def test_a_noise_wav_scp_is_the_noise_used(tmp_path):

@@ -94,24 +94,6 @@ def test_vtlp_warps_each_utterance_reproducibly_within_its_range(wav_corpus):
         assert not np.allclose(feats, utt.feats)
 
 
-def test_edge_padding_lengthens_each_utterance_by_at_most_twice_the_maximum(wav_corpus):
-    """edge_pad_s=0.2: each utterance gains 0 to 2 x 0.2 s of frames, the same for the same (seed, epoch, batch)
-    and drawn again the next epoch (what is padded: tests/training/test_augment.py)."""
-    data, _, tokenizer = wav_corpus
-    spec = _spec(wav_corpus, edge_pad_s=0.2)
-    dataset = load_dataset(data, tokenizer, spec, progress=False)
-    config = TrainConfig(model="rnn", hidden_size=4, num_layers=1, edge_pad_s=0.2, feature_type="fbank", seed=3)
-    trainer = Trainer(config, build_model(config, 10, len(tokenizer.tokens)), dataset, None, data.parent / "exp",
-                      feature_spec=spec, progress=False)
-    first = trainer._batch_features([0, 1, 2, 3], epoch=0, batch_index=0)
-    again = trainer._batch_features([0, 1, 2, 3], epoch=0, batch_index=0)
-    assert all(np.array_equal(a, b) for a, b in zip(first, again))
-    added = [len(f) - len(u.feats) for f, u in zip(first, dataset.utterances)]
-    assert all(0 <= n <= 40 for n in added) and sum(added) > 0  # 10 ms frames: at most 2 x 20
-    other_epoch = trainer._batch_features([0, 1, 2, 3], epoch=1, batch_index=0)
-    assert [len(f) for f in other_epoch] != [len(f) for f in first]  # drawn again each epoch
-
-
 def test_utterance_cmvn_normalizes_each_utterance_by_itself(wav_corpus):
     data, _, tokenizer = wav_corpus
     spec = _spec(wav_corpus, cmvn="utterance")
