@@ -2,8 +2,10 @@
 pauses rather than by the clock.
 
 A frame is speech when its log energy lies above the file's noise floor by `threshold_ratio` of the range between
-that floor and its speech peaks (low and high percentiles of the frames' log energies); a file whose range is under
-`min_range` (no frame stands out of its noise) has no speech. Kaldi's compute-vad rule (a threshold of
+that floor and its speech peaks (low and high percentiles of the frames' log energies), or, within `extend_s` of
+such frames, by the lower `extend_ratio` (hysteresis, as in Rabiner and Sambur's endpoint detector: a word's weak
+onset or tail, a fricative say, belongs to it); a file whose range is under `min_range` (no frame stands out of its
+noise) has no speech. Kaldi's compute-vad rule (a threshold of
 5 + 0.5 x the mean log energy) was tried first and dropped: tied to the file's mean level, it falls below the
 noise of loud pauses beside a quiet speaker, and the whole file becomes one segment. The frames then become
 segments: pauses shorter than `min_silence_s` are bridged (a stop closure inside a word is
@@ -38,6 +40,9 @@ class VadOptions:
     peak_percentile: float = 98.0      # the speech peaks
     threshold_ratio: float = 0.3       # speech: above floor + ratio * (peak - floor) (bench/long_audio.py
     #                                    --vad threshold_ratio=0.2 / 0.4 to compare)
+    extend_ratio: float = 0.15         # and up to `extend_s` on either side, the frames above floor + this ratio *
+    extend_s: float = 0.05             # (peak - floor): the weak onsets and tails of words, such as fricatives
+    #                                    (hysteresis; bench/RESULTS.md: FSDD long audio, chosen on jackson)
     min_range: float = 2.3             # natural-log units (10 dB): a narrower range is all noise, no speech
     min_silence_s: float = 0.15        # shorter pauses are bridged: they lie inside words or between close words
     min_speech_s: float = 0.05         # shorter bursts (clicks) are dropped
@@ -64,13 +69,21 @@ def frame_log_energy(read: Callable[[int, int], np.ndarray], num_samples: int, s
 
 
 def speech_frames(log_energy: np.ndarray, options: VadOptions = VadOptions()) -> np.ndarray:
-    """The speech decision per frame (no context window)."""
+    """The speech decision per frame: above the threshold, or above the lower `extend_ratio` threshold in an
+    unbroken run that reaches, within `extend_s`, a frame above it."""
     if len(log_energy) == 0:
         return np.zeros(0, dtype=bool)
     floor, peak = np.percentile(log_energy, [options.floor_percentile, options.peak_percentile])
     if peak - floor < options.min_range:
         return np.zeros(len(log_energy), dtype=bool)
-    return log_energy > floor + options.threshold_ratio * (peak - floor)
+    speech = log_energy > floor + options.threshold_ratio * (peak - floor)
+    weak = log_energy > floor + options.extend_ratio * (peak - floor)
+    for _ in range(int(round(options.extend_s * 1000 / options.frame_shift_ms))):
+        grown = speech.copy()
+        grown[1:] |= speech[:-1]
+        grown[:-1] |= speech[1:]
+        speech = speech | (grown & weak)
+    return speech
 
 
 def speech_segments(log_energy: np.ndarray, options: VadOptions = VadOptions()) -> list[tuple[float, float]]:

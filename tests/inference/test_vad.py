@@ -44,6 +44,24 @@ def test_short_pauses_are_bridged_clicks_dropped_and_padding_stays_within_the_pa
     assert abs(padded[0][0] - 0.2) <= 0.03
 
 
+def test_a_weak_onset_and_tail_belong_to_their_word_but_quiet_noise_further_off_does_not() -> None:
+    """A "word" whose first and last 40 ms are 30 dB quieter than its middle (10 dB above the pauses: a fricative)
+    starts and ends with them; without the hysteresis (extend_s=0) it starts and ends where the loud part does.
+    An equally weak burst 100 ms before a word, beyond extend_s, stays out."""
+    rng = np.random.default_rng(2)
+    wave = rng.normal(0.0, 30.0, 3 * RATE)
+    for (start, end), level in (((0.50, 0.54), 100.0), ((0.54, 0.90), 3000.0), ((0.90, 0.94), 100.0),
+                                ((1.50, 1.54), 100.0), ((1.64, 2.00), 3000.0)):
+        a, b = int(start * RATE), int(end * RATE)
+        wave[a:b] = rng.normal(0.0, level, b - a)
+    wave = wave.astype(np.float32)
+    (first, second) = _segments(wave)
+    assert first[0] == pytest.approx(0.50, abs=0.03) and first[1] == pytest.approx(0.94, abs=0.03)
+    assert second[0] == pytest.approx(1.64, abs=0.03)  # the burst at 1.50-1.54 is 100 ms off: not the word's
+    (strict, _) = _segments(wave, VadOptions(extend_s=0.0))
+    assert strict[0] == pytest.approx(0.54, abs=0.03) and strict[1] == pytest.approx(0.90, abs=0.03)
+
+
 def test_noise_alone_has_no_speech_and_long_speech_is_split_under_the_limit() -> None:
     assert _segments(_bursts([], 3.0)) == []
     assert _segments(np.zeros(RATE, dtype=np.float32)) == []
