@@ -2,14 +2,14 @@
 pauses rather than by the clock.
 
 A frame is speech when its log energy lies above the file's noise floor by `threshold_ratio` of the range between
-that floor and its speech peaks (low and high percentiles of the frames' log energies), or, within `extend_s` of
-such frames, by the lower `extend_ratio` (hysteresis, as in Rabiner and Sambur's endpoint detector: a word's weak
-onset or tail, a fricative say, belongs to it); a file whose range is under `min_range` (no frame stands out of its
-noise) has no speech. Kaldi's compute-vad rule (a threshold of
+that floor and its speech peaks (low and high percentiles of the frames' log energies); a file whose range is under
+`min_range` (no frame stands out of its noise) has no speech. Kaldi's compute-vad rule (a threshold of
 5 + 0.5 x the mean log energy) was tried first and dropped: tied to the file's mean level, it falls below the
 noise of loud pauses beside a quiet speaker, and the whole file becomes one segment. The frames then become
 segments: pauses shorter than `min_silence_s` are bridged (a stop closure inside a word is
-not a pause), bursts shorter than `min_speech_s` dropped, each segment padded by `pad_s` of its silence, and a
+not a pause), bursts shorter than `min_speech_s` dropped, each segment's edges moved out over up to `extend_s` of
+frames above the lower `extend_ratio` threshold (hysteresis, as in Rabiner and Sambur's endpoint detector: a word's
+weak onset or tail, a fricative say, belongs to it), each padded by `pad_s` of its silence, and a
 segment longer than `max_segment_s` split at its quietest frame. Numpy only; the file is read block by block.
 
 `segment_data_dir` (`asr data segment`) writes a Kaldi `segments` file of a data directory's recordings.
@@ -40,9 +40,9 @@ class VadOptions:
     peak_percentile: float = 98.0      # the speech peaks
     threshold_ratio: float = 0.3       # speech: above floor + ratio * (peak - floor) (bench/long_audio.py
     #                                    --vad threshold_ratio=0.2 / 0.4 to compare)
-    extend_ratio: float = 0.15         # and up to `extend_s` on either side, the frames above floor + this ratio *
-    extend_s: float = 0.05             # (peak - floor): the weak onsets and tails of words, such as fricatives
-    #                                    (hysteresis; bench/RESULTS.md: FSDD long audio, chosen on jackson)
+    extend_ratio: float = 0.15         # a segment's edges move out over up to `extend_s` of frames above floor +
+    extend_s: float = 0.05             # this ratio * (peak - floor): the weak onsets and tails of words, such as
+    #                                    fricatives (hysteresis; bench/RESULTS.md: FSDD long audio)
     min_range: float = 2.3             # natural-log units (10 dB): a narrower range is all noise, no speech
     min_silence_s: float = 0.15        # shorter pauses are bridged: they lie inside words or between close words
     min_speech_s: float = 0.05         # shorter bursts (clicks) are dropped
@@ -68,22 +68,22 @@ def frame_log_energy(read: Callable[[int, int], np.ndarray], num_samples: int, s
     return energies
 
 
-def speech_frames(log_energy: np.ndarray, options: VadOptions = VadOptions()) -> np.ndarray:
-    """The speech decision per frame: above the threshold, or above the lower `extend_ratio` threshold in an
-    unbroken run that reaches, within `extend_s`, a frame above it."""
+def _thresholds(log_energy: np.ndarray, options: VadOptions) -> tuple[float, float] | None:
+    """(speech threshold, lower edge threshold) of a file's log energies; None when no frame stands out."""
     if len(log_energy) == 0:
-        return np.zeros(0, dtype=bool)
+        return None
     floor, peak = np.percentile(log_energy, [options.floor_percentile, options.peak_percentile])
     if peak - floor < options.min_range:
+        return None
+    return floor + options.threshold_ratio * (peak - floor), floor + options.extend_ratio * (peak - floor)
+
+
+def speech_frames(log_energy: np.ndarray, options: VadOptions = VadOptions()) -> np.ndarray:
+    """The speech decision per frame (no context window, no hysteresis)."""
+    thresholds = _thresholds(log_energy, options)
+    if thresholds is None:
         return np.zeros(len(log_energy), dtype=bool)
-    speech = log_energy > floor + options.threshold_ratio * (peak - floor)
-    weak = log_energy > floor + options.extend_ratio * (peak - floor)
-    for _ in range(int(round(options.extend_s * 1000 / options.frame_shift_ms))):
-        grown = speech.copy()
-        grown[1:] |= speech[:-1]
-        grown[:-1] |= speech[1:]
-        speech = speech | (grown & weak)
-    return speech
+    return log_energy > thresholds[0]
 
 
 def speech_segments(log_energy: np.ndarray, options: VadOptions = VadOptions()) -> list[tuple[float, float]]:
@@ -99,6 +99,8 @@ def speech_segments(log_energy: np.ndarray, options: VadOptions = VadOptions()) 
         else:
             merged.append(run)
     kept = [r for r in merged if (r[1] - r[0]) * shift >= options.min_speech_s]
+    if kept:
+        _extend_edges(kept, log_energy > _thresholds(log_energy, options)[1], int(round(options.extend_s / shift)))
     split: list[tuple[int, int]] = []
     for first, stop in kept:
         split += (_split_long(log_energy, first, stop, int(options.max_segment_s / shift))
@@ -111,6 +113,22 @@ def speech_segments(log_energy: np.ndarray, options: VadOptions = VadOptions()) 
             * shift + window_excess for i, (_, stop) in enumerate(split)]
     return [(start, min(end, starts[i + 1]) if i + 1 < len(starts) else end)
             for i, (start, end) in enumerate(zip(starts, ends))]
+
+
+def _extend_edges(segments: list[list[int]], weak: np.ndarray, limit: int) -> None:
+    """Move each [first, stop) segment's edges outwards over up to `limit` unbroken `weak` frames, never into its
+    neighbours (in place). Only found segments grow: a click below min_speech_s stays dropped."""
+    for i, segment in enumerate(segments):
+        low = segments[i - 1][1] if i else 0
+        high = segments[i + 1][0] if i + 1 < len(segments) else len(weak)
+        for _ in range(limit):
+            if segment[0] <= low or not weak[segment[0] - 1]:
+                break
+            segment[0] -= 1
+        for _ in range(limit):
+            if segment[1] >= high or not weak[segment[1]]:
+                break
+            segment[1] += 1
 
 
 def _split_long(log_energy: np.ndarray, first: int, stop: int, longest: int) -> list[tuple[int, int]]:
