@@ -1,5 +1,5 @@
-"""Work in parallel processes, one way for every stage: `contiguous_jobs`, `run_jobs`, `process_pool`,
-`cluster_executor`, `results_in_order`.
+"""Work in parallel processes, one way for every stage: `contiguous_jobs`, `run_jobs` (its jobs report progress
+with `item_done`), `process_pool`, `cluster_executor`, `results_in_order`.
 
 Feature extraction and the audio perturbations run one job per contiguous split of a data directory
 (`contiguous_jobs`); decoding runs each utterance's search while the main process runs the network. Local workers
@@ -94,15 +94,62 @@ class _DaskSubmitter:
         return self.client.submit(fn, *args, pure=False, **kwargs)
 
 
-def run_jobs(job: Callable[..., T], jobs: Sequence[Sequence[Any]], bar: Any, cmd: str, *args: Any) -> list[T]:
-    """`job(items, *args)` for every split of `jobs`, in order: in this process for one local job (called with
-    `bar=bar`, so it moves per item), else one local process per job or a task each on the dask scheduler of
-    `cmd` (the bar moves per finished job). `job` must be a module-level function, so workers can import it."""
+_progress: Any = None  # where `item_done` reports in this process: the bar, a queue to the parent's bar, or None
+
+
+def item_done(count: int = 1) -> None:
+    """Note `count` more items of the running job done: `run_jobs` moves its caller's progress bar by them (a job
+    run as a dask task moves it when it finishes instead)."""
+    if _progress is not None:
+        _progress.put(count)
+
+
+def run_jobs(job: Callable[..., T], jobs: Sequence[Sequence[Any]], bar: Any, cmd: str, *args: Any,
+             job_args: Sequence[tuple] = ()) -> list[T]:
+    """`job(items, *job_args[i], *args)` for every split `items` of `jobs`, in order: in this process for one local
+    job, else one local process per job or a task each on the dask scheduler of `cmd`. The bar moves per item the
+    job reports with `item_done` (locally), or per finished job (dask). `job` must be a module-level function, so
+    workers can import it."""
+    global _progress
+    per_job = list(job_args) or [()] * len(jobs)
     if cmd == LOCAL and len(jobs) == 1:
-        return [job(jobs[0], *args, bar=bar)]
-    with process_pool(len(jobs)) if cmd == LOCAL else cluster_executor(cmd) as executor:
-        futures = [executor.submit(job, items, *args) for items in jobs]
-        return results_in_order(futures, on_done=lambda index: bar.update(len(jobs[index])))
+        _progress = _Bar(bar)
+        try:
+            return [job(jobs[0], *per_job[0], *args)]
+        finally:
+            _progress = None
+    if cmd != LOCAL:
+        with cluster_executor(cmd) as executor:
+            futures = [executor.submit(job, items, *extra, *args) for items, extra in zip(jobs, per_job)]
+            return results_in_order(futures, on_done=lambda index: bar.update(len(jobs[index])))
+    reports = mp_context().SimpleQueue()  # put() writes before it returns: every report is in before the result
+    with process_pool(len(jobs), _report_to, (reports,)) as pool:
+        futures = [pool.submit(job, items, *extra, *args) for items, extra in zip(jobs, per_job)]
+        results = results_in_order(futures, poll=lambda: _drain(reports, bar))
+        _drain(reports, bar)
+    return results
+
+
+def _report_to(reports: Any) -> None:
+    """A local worker's initializer: its `item_done` reports go to the parent through `reports`."""
+    global _progress
+    _progress = reports
+
+
+class _Bar:
+    """`item_done`'s sink when the job runs in this process: the bar itself."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def put(self, count: int) -> None:
+        self.bar.update(count)
+
+
+def _drain(reports: Any, bar: Any) -> None:
+    """Move the counts the workers have reported so far onto the bar."""
+    while not reports.empty():
+        bar.update(reports.get())
 
 
 def results_in_order(futures: Sequence[Any], poll: Callable[[], None] | None = None,

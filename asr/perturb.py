@@ -27,7 +27,7 @@ import shutil
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from asr.audio import INT16_SCALE, read_wav_scp_entry, resample
 from asr.datadir import DataDir, Segment, read_data_dir, write_data_dir
 from asr.errors import AsrError
 from asr.models.specaugment import speed_perturb
-from asr.parallel import LOCAL, contiguous_jobs, run_jobs
+from asr.parallel import LOCAL, contiguous_jobs, item_done, run_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def rewrite_audio(src: str | os.PathLike, dst: str | os.PathLike, copies: list[A
 
 
 def _rewrite_job(recordings: list[tuple[str, str, str]], copies: list[AudioCopy], out_dir: Path, audio_dir: Path,
-                 allow_pipes: bool, bar: Any = None) -> tuple[dict[str, str], int]:
+                 allow_pipes: bool) -> tuple[dict[str, str], int]:
     """One job: each (source, recording id, wav.scp entry) through every copy, the new files written into
     `out_dir` and listed under `audio_dir`, where they will be once the output is complete. Returns the job's
     wav.scp entries (in recording order) and its count of samples clipped to 16 bits."""
@@ -167,8 +167,7 @@ def _rewrite_job(recordings: list[tuple[str, str, str]], copies: list[AudioCopy]
             name = f"{copy.prefix}{recording}.wav"
             _write_wav(out_dir / name, np.clip(samples, -INT16_SCALE, INT16_SCALE - 1), out_rate)
             wav_scp[copy.prefix + recording] = str(audio_dir / name)
-        if bar is not None:
-            bar.update(1)
+        item_done()
     return wav_scp, clipped
 
 

@@ -26,14 +26,13 @@ import os
 import shutil
 import tarfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from asr.datadir import DIRECTORY_FILES, DataDir, restrict_data_dir, read_data_dir, write_data_dir
 from asr.errors import AsrError
 from asr.kaldi_io import archive_of, ark_entry, read_matrix
-from asr.parallel import LOCAL, contiguous_jobs, run_jobs
+from asr.parallel import LOCAL, contiguous_jobs, item_done, run_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ def shard_data_dir(src: str | os.PathLike, dst: str | os.PathLike, *, utts_per_s
 
 
 def _shard_job(shards: list[tuple[int, list[str]]], data: DataDir, utts_per_shard: int, compress: bool,
-               out_dir: Path, final_dir: Path, bar: Any = None) -> list[tuple[str, str, int]]:
+               out_dir: Path, final_dir: Path) -> list[tuple[str, str, int]]:
     """Write `shards` (index, utterances) into out_dir; the (utt, feats.scp spec under final_dir, frames) rows."""
     rows = []
     for index, utts in shards:
@@ -101,8 +100,7 @@ def _shard_job(shards: list[tuple[int, list[str]]], data: DataDir, utts_per_shar
                     _add(tar, f"{position:09d}.txt", data.text[utt].encode())
                 if utt in data.utt2spk:
                     _add(tar, f"{position:09d}.spk", data.utt2spk[utt].encode())
-        if bar is not None:
-            bar.update(1)
+        item_done()
     return rows
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from asr.errors import AsrError
-from asr.parallel import process_pool, results_in_order
+from asr.parallel import item_done, process_pool, results_in_order, run_jobs
 
 _STATE: dict = {}
 
@@ -66,3 +66,29 @@ def test_a_worker_process_that_dies_is_a_one_line_error() -> None:
     with pytest.raises(AsrError, match=r"^job 1 of 2: its worker process died \(BrokenProcessPool"):
         with process_pool(2) as pool:
             results_in_order([pool.submit(_die, x) for x in range(2)])
+
+
+class _CountingBar:
+    def __init__(self) -> None:
+        self.counts: list[int] = []
+
+    def update(self, count: int) -> None:
+        self.counts.append(count)
+
+
+def _sum_reporting_each(items: list[int], offset: int, scale: int) -> tuple[int, int]:
+    for _ in items:
+        item_done()
+    return os.getpid(), offset + scale * sum(items)
+
+
+@pytest.mark.parametrize("nj", [1, 3])
+def test_run_jobs_passes_each_job_its_own_arguments_and_moves_the_bar_per_item(nj: int) -> None:
+    """One job runs in this process, several in worker processes; either way every job gets its items, its own
+    job_args and the shared args, results come back in job order, and each item_done() moves the caller's bar."""
+    jobs = [[1, 2], [3], [4, 5, 6]][:nj] if nj > 1 else [[1, 2, 3]]
+    bar = _CountingBar()
+    results = run_jobs(_sum_reporting_each, jobs, bar, "local", 10, job_args=[(100 * i,) for i in range(len(jobs))])
+    assert [value for _, value in results] == [100 * i + 10 * sum(items) for i, items in enumerate(jobs)]
+    assert sum(bar.counts) == sum(len(items) for items in jobs) and all(c >= 1 for c in bar.counts)
+    assert all(pid != os.getpid() for pid, _ in results) if nj > 1 else results[0][0] == os.getpid()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import queue
 import time
 from dataclasses import dataclass, field
 from glob import glob
@@ -31,7 +30,7 @@ from asr.features.deltas import add_deltas
 from asr.features.files import ARCHIVE_FORMATS, SINGLE_FORMATS, ArkOrNpzWriter, read_features, write_matrix
 from asr.fileio import write_text_atomic
 from asr.kaldi_io import ArkWriter, write_kaldi_map
-from asr.parallel import contiguous_jobs
+from asr.parallel import contiguous_jobs, item_done, run_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -111,17 +110,9 @@ def conf_text(kind: str, flavor: str, opts: Any) -> str:
 
 
 # --------------------------------------------------------------------------------------------- data dirs
-def _progress_sink(progress_queue: Any) -> None:
-    global _PROGRESS
-    _PROGRESS = progress_queue
-
-
-_PROGRESS: Any = None
-
-
-def _extract_job(data: Any, utts: list[str], kind: str, opts: Any, flavor: str, ark: Path,
-                 audio: AudioOptions, skip_errors: bool, compress: bool) -> tuple[list[tuple[str, str, int]],
-                                                                                  list[tuple[str, str]], float]:
+def _extract_job(utts: list[str], ark: Path, data: Any, kind: str, opts: Any, flavor: str, audio: AudioOptions,
+                 skip_errors: bool, compress: bool) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]],
+                                                             float]:
     """One job: features of `utts` into archive `ark`; returns (utt, spec, frames) rows, failures, audio seconds."""
     from asr.datadir import load_utterance_audio
 
@@ -138,8 +129,7 @@ def _extract_job(data: Any, utts: list[str], kind: str, opts: Any, flavor: str, 
                 feats = source_features(kind, wave, rate, opts, flavor, source)
                 rows.append((utt, writer.write(utt, feats.astype(np.float32)), feats.shape[0]))
                 seconds += len(wave) / rate
-            if _PROGRESS is not None:
-                _PROGRESS.put(1)
+            item_done()
     return rows, list((failed or {}).items()), seconds
 
 
@@ -168,7 +158,8 @@ def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavo
     partials = [ark.with_name(ark.name + ".partial") for ark in arks]
     bar = tqdm(total=len(utts), desc=f"{kind} {data_dir}", unit="utt", disable=not progress, leave=False)
     try:
-        results = _run_jobs(data, jobs, kind, opts, flavor, partials, audio, skip_errors, compress, bar, cmd)
+        results = run_jobs(_extract_job, jobs, bar, cmd, data, kind, opts, flavor, audio, skip_errors, compress,
+                           job_args=[(partial,) for partial in partials])
     except BaseException:
         for partial in partials:
             partial.unlink(missing_ok=True)
@@ -200,52 +191,6 @@ def extract_data_dir(data_dir: str | os.PathLike, kind: str, opts: Any, *, flavo
     summary.wall_seconds = time.perf_counter() - start
     logger.info("wrote %s, %s and %d archive(s) under %s", out / "feats.scp", out / "utt2num_frames", len(arks), out)
     return summary
-
-
-def _run_jobs(data: Any, jobs: list[list[str]], kind: str, opts: Any, flavor: str, arks: list[Path],
-              audio: AudioOptions, skip_errors: bool, compress: bool, bar: Any, cmd: str = "local") -> list[tuple]:
-    """Run the jobs in this process (one local job), one local process each, or as tasks of a dask scheduler,
-    feeding the progress bar (per utterance locally, per finished job on a cluster)."""
-    global _PROGRESS
-    if cmd != "local":
-        from asr.parallel import cluster_executor, results_in_order
-
-        with cluster_executor(cmd) as executor:
-            futures = [executor.submit(_extract_job, data, job, kind, opts, flavor, ark, audio, skip_errors,
-                                       compress) for job, ark in zip(jobs, arks)]
-            return results_in_order(futures, on_done=lambda index: bar.update(len(jobs[index])))
-    if len(jobs) == 1:
-        _PROGRESS = _BarQueue(bar)
-        try:
-            return [_extract_job(data, jobs[0], kind, opts, flavor, arks[0], audio, skip_errors, compress)]
-        finally:
-            _PROGRESS = None
-    from asr.parallel import mp_context, process_pool, results_in_order
-
-    progress_queue = mp_context().Queue()
-    with process_pool(len(jobs), _progress_sink, (progress_queue,)) as pool:
-        futures = [pool.submit(_extract_job, data, job, kind, opts, flavor, ark, audio, skip_errors, compress)
-                   for job, ark in zip(jobs, arks)]
-        results = results_in_order(futures, poll=lambda: _drain(progress_queue, bar))
-        _drain(progress_queue, bar)
-    return results
-
-
-class _BarQueue:
-    """The in-process stand-in for the progress queue: updates the bar directly."""
-
-    def __init__(self, bar: Any) -> None:
-        self.bar = bar
-
-    def put(self, count: int) -> None:
-        self.bar.update(count)
-
-
-def _drain(progress_queue: Any, bar: Any) -> None:
-    """Move the counts the jobs have reported so far onto the bar."""
-    with contextlib.suppress(queue.Empty):
-        while True:
-            bar.update(progress_queue.get_nowait())
 
 
 # --------------------------------------------------------------------------------------------- audio files

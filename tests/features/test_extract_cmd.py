@@ -57,7 +57,7 @@ def _dies_once_then_extracts(*args):
     marker = Path(os.environ[_KILLED])
     if not marker.exists():
         marker.write_text("killed")
-        Path(args[5]).write_bytes(b"half an archive")
+        Path(args[1]).write_bytes(b"half an archive")
         os._exit(1)
     return extract._extract_job(*args)
 
