@@ -145,10 +145,10 @@ def _export_stream(module: nn.Module, out_dir: Path, quantize: str, dim: int) ->
     entry = {**STREAM_FILES, "subsampling": torch_stream.subsampling, "context": torch_stream.context,
              "end_padding": torch_stream.end_padding, "num_units": torch_stream.num_units,
              "state_shapes": [list(t.shape) for t in state]}
-    if chunked:
-        with torch.no_grad():
-            forward = StreamStep(module)(front, *state)[0]
-        window = forward[:, :torch_stream.chunk_frames + torch_stream.right_context]
+    if chunked:  # a window is always chunk + right context frames long, however long the trace example
+        lookahead = module.rnn.lookahead
+        window = torch.randn(1, lookahead.chunk_frames + lookahead.right_context, lookahead.rnn.input_size,
+                             generator=torch.Generator().manual_seed(0))
         _export_onnx(StreamHead(module), (window,), out_dir / STREAM_HEAD_FILE, quantize, ["forward"], ["log_probs"],
                      {})
         entry.update(head=STREAM_HEAD_FILE, chunk_frames=torch_stream.chunk_frames,

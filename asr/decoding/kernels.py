@@ -249,7 +249,7 @@ def align(lp, labels, blank):
     return start, end
 
 
-KERNELS = ("_logaddexp", "_kth_largest", "_top", "extend", "select", "align")
+KERNELS = ("_logaddexp", "_kth_largest", "_top", "extend", "select", "align")  # callees before their callers
 _searched = 0
 
 

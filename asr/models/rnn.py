@@ -71,7 +71,7 @@ class RNNStack(nn.Module):
         return out
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """x (B, T, D) -> the last layer's output (B, T, 2H) and the intermediate head's log-probabilities
+        """x (B, T, D) -> the stack's output (B, T, output_dim) and the intermediate head's log-probabilities
         (B, T, V), None without one."""
         out, inter = self._forward(x, lambda rnn, x: self._run(rnn, x, lengths))
         if self.lookahead is not None:

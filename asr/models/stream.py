@@ -40,13 +40,24 @@ class TorchStreamingNetwork:
     @torch.no_grad()
     def step(self, x: np.ndarray, state: list | None) -> tuple[np.ndarray, list]:
         hidden, _, state = self.model.rnn.stream(torch.from_numpy(np.ascontiguousarray(x))[None], state)
-        if self.chunk_frames:
-            return hidden[0].numpy(), state
-        return self.model.output(hidden).log_softmax(dim=-1)[0].numpy(), state
+        return step_output(self.model, hidden)[0].numpy(), state
 
     @torch.no_grad()
     def head(self, window: np.ndarray) -> np.ndarray:
-        return StreamHead.posteriors(self.model, torch.from_numpy(np.ascontiguousarray(window))[None])[0].numpy()
+        return chunk_posteriors(self.model, torch.from_numpy(np.ascontiguousarray(window))[None])[0].numpy()
+
+
+def step_output(model: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
+    """What one stream step gives for the RNN stack's new frames: their log-posteriors, or with a backward layer
+    over chunks the frames themselves, which `chunk_posteriors` reads once a chunk's right context is in."""
+    if model.rnn.lookahead is not None:
+        return hidden
+    return model.output(hidden).log_softmax(dim=-1)
+
+
+def chunk_posteriors(model: nn.Module, window: torch.Tensor) -> torch.Tensor:
+    """(1, C + R, H) RNN-stack frames of a chunk and its right context -> (1, C, V) log-posteriors of the chunk."""
+    return model.output(model.rnn.lookahead.window(window)).log_softmax(dim=-1)
 
 
 def rnn_modules(model: nn.Module) -> list[nn.Module]:
@@ -92,22 +103,16 @@ class StreamStep(nn.Module):
             i += 2 if lstm else 1
         hidden, _, state = self.model.rnn.stream(x, state)
         out = [t for s in state for t in (s if isinstance(s, tuple) else (s,))]
-        if self.model.rnn.lookahead is not None:
-            return (hidden, *out)
-        return (self.model.output(hidden).log_softmax(dim=-1), *out)
+        return (step_output(self.model, hidden), *out)
 
 
 class StreamHead(nn.Module):
-    """(1, C + R, H) forward frames of a chunk and its right context -> (1, C, V) log-posteriors of the chunk: the
-    backward layer and the output layer (of a copy, as StreamFrontEnd)."""
+    """`chunk_posteriors`: the backward layer and the output layer on one chunk and its right context (of a copy,
+    as StreamFrontEnd)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = copy.deepcopy(model).eval()
 
-    @staticmethod
-    def posteriors(model: nn.Module, window: torch.Tensor) -> torch.Tensor:
-        return model.output(model.rnn.lookahead.window(window)).log_softmax(dim=-1)
-
     def forward(self, window: torch.Tensor) -> torch.Tensor:
-        return self.posteriors(self.model, window)
+        return chunk_posteriors(self.model, window)

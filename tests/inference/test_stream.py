@@ -112,7 +112,7 @@ def test_an_onnx_export_of_a_causal_model_streams_as_the_trained_one_without_tor
     from asr.export import export_model_dir
 
     speech = np.concatenate([sf.read(f, dtype="float32")[0] for f in sorted(fsdd_dir.glob("*.wav"))[:2]]) * 32768.0
-    for name, network in (("plain", {"end_padding": 5}), ("chunked", {"chunk_frames": 6, "right_context": 2})):
+    for name, network in (("plain", {"end_padding": 5}), ("chunked", {"chunk_frames": 24, "right_context": 16})):
         model_dir = random_crnn_dir(tmp_path / name, fsdd_dir, 2, causal=True, **network)
         exported = export_model_dir(model_dir, tmp_path / f"{name}_onnx")
         posteriors = []
