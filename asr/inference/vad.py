@@ -78,18 +78,14 @@ def _thresholds(log_energy: np.ndarray, options: VadOptions) -> tuple[float, flo
     return floor + options.threshold_ratio * (peak - floor), floor + options.extend_ratio * (peak - floor)
 
 
-def speech_frames(log_energy: np.ndarray, options: VadOptions = VadOptions()) -> np.ndarray:
-    """The speech decision per frame (no context window, no hysteresis)."""
-    thresholds = _thresholds(log_energy, options)
-    if thresholds is None:
-        return np.zeros(len(log_energy), dtype=bool)
-    return log_energy > thresholds[0]
-
-
 def speech_segments(log_energy: np.ndarray, options: VadOptions = VadOptions()) -> list[tuple[float, float]]:
     """(start_s, end_s) of each speech segment, in order and not overlapping."""
+    thresholds = _thresholds(log_energy, options)
+    if thresholds is None:
+        return []
+    speech_level, edge_level = thresholds
     shift = options.frame_shift_ms / 1000
-    voiced = speech_frames(log_energy, options)
+    voiced = log_energy > speech_level
     edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
     runs = [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]  # [first, stop) frames
     merged: list[list[int]] = []
@@ -99,8 +95,7 @@ def speech_segments(log_energy: np.ndarray, options: VadOptions = VadOptions()) 
         else:
             merged.append(run)
     kept = [r for r in merged if (r[1] - r[0]) * shift >= options.min_speech_s]
-    if kept:
-        _extend_edges(kept, log_energy > _thresholds(log_energy, options)[1], int(round(options.extend_s / shift)))
+    _extend_edges(kept, log_energy > edge_level, int(round(options.extend_s / shift)))
     split: list[tuple[int, int]] = []
     for first, stop in kept:
         split += (_split_long(log_energy, first, stop, int(options.max_segment_s / shift))
