@@ -7,16 +7,20 @@
 The recording (seeded): utterances in random order, each followed by a pause of uniform length in
 [--min-pause, --max-pause] seconds of white noise at --noise-rms, until --minutes of audio; `--speaker` takes one
 speaker's.
-Also printed: the WER of the same utterances decoded one by one (`asr decode`), the figure to match.
+Also printed: the WER of the same utterances decoded one by one (`asr decode`), the figure to match; with
+`--oracle`, the recording decoded segment by segment at the utterances' true edges, and where the VAD's edges lie
+against them (what separates the two).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import soundfile
@@ -26,28 +30,45 @@ from asr.inference.config import load_decode_config
 from asr.inference.decode import decode_data_dir
 from asr.config import build_config
 from asr.inference.transcribe import Transcriber
-from asr.inference.vad import VadOptions
+from asr.inference.vad import VadOptions, frame_log_energy, speech_segments
 from asr.scoring import score_texts
 
 
 def build_recording(data_dir: Path, out: Path, minutes: float, min_pause: float, max_pause: float, seed: int,
-                    speaker: str | None, noise_rms: float) -> tuple[str, list[str], int]:
-    """Write the recording; return its reference words, the utterances it holds (in order) and the sample rate."""
+                    speaker: str | None, noise_rms: float) -> tuple[str, list[str], int, list[tuple[float, float]]]:
+    """Write the recording; return its reference words, the utterances it holds (in order), the sample rate and
+    where each utterance lies in it (start, end seconds)."""
     data = read_data_dir(data_dir)
     keys = sorted(k for k in data.text if speaker is None or data.utt2spk.get(k) == speaker)
     rng = np.random.default_rng(seed)
     rng.shuffle(keys)
-    pieces, words, seconds, rate = [], [], 0.0, None
+    pieces, words, spans, seconds, rate = [], [], [], 0.0, None
     for key in keys:
         wave, rate = load_utterance_audio(data, key)
         pause = rng.normal(0.0, noise_rms, int(rng.uniform(min_pause, max_pause) * rate))
         pieces += [wave, pause]
         words.append(data.text[key])
+        spans.append((seconds, seconds + len(wave) / rate))
         seconds += (len(wave) + len(pause)) / rate
         if seconds >= minutes * 60:
             break
     soundfile.write(out, np.clip(np.concatenate(pieces) / 32768.0, -1, 1), rate, subtype="PCM_16")
-    return " ".join(words), keys[:len(words)], rate
+    return " ".join(words), keys[:len(words)], rate, spans
+
+
+def print_edge_errors(wav: Path, rate: int, spans: list[tuple[float, float]], vad: VadOptions) -> None:
+    """Where the VAD's segments start and end against the utterances' true edges (when it finds one each)."""
+    wave, _ = soundfile.read(wav, dtype="float32")
+    segments = speech_segments(frame_log_energy(lambda a, b: wave[a:b] * 32768.0, len(wave), rate, vad), vad)
+    if len(segments) != len(spans):
+        print(f"\nVAD edges: {len(segments)} segments for {len(spans)} utterances, not paired")
+        return
+    late = np.array([a - s for (a, _), (s, _) in zip(segments, spans)]) * 1000
+    early = np.array([e - b for (_, b), (_, e) in zip(segments, spans)]) * 1000
+    print(f"\nVAD edges against the true ones, ms (5/25/50/75/95th percentiles): start "
+          f"{np.percentile(late, [5, 25, 50, 75, 95]).round().tolist()}, end "
+          f"{np.percentile(-early, [5, 25, 50, 75, 95]).round().tolist()}; {int((late > 20).sum())} of "
+          f"{len(spans)} start over 20 ms late, {int((early > 20).sum())} end over 20 ms early")
 
 
 def _write_list(path: Path, keys: list[str]) -> Path:
@@ -68,14 +89,17 @@ def main() -> None:
     parser.add_argument("--noise-rms", type=float, default=30.0,
                         help="level of the pauses' white noise (int16 scale; 30 is -61 dBFS, a quiet room)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--oracle", action="store_true",
+                        help="also decode the recording cut at the utterances' true edges, and print how far the "
+                             "VAD's edges lie from them")
     parser.add_argument("--vad", action="append", default=[], metavar="NAME=VALUE",
                         help="a VadOptions field for segment=energy (e.g. threshold_ratio=0.2, pad_s=0.1); repeatable")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="asr-bench-long-"))
     wav = work / "recording.wav"
-    reference, keys, rate = build_recording(args.data, wav, args.minutes, args.min_pause, args.max_pause,
-                                             args.seed, args.speaker, args.noise_rms)
+    reference, keys, rate, spans = build_recording(args.data, wav, args.minutes, args.min_pause, args.max_pause,
+                                                    args.seed, args.speaker, args.noise_rms)
     options, config = load_decode_config(args.decode_config, {"device": "cpu", "nj": 1})
     count = len(keys)
     print(f"{wav}: {count} utterances of {args.data}{f' ({args.speaker})' if args.speaker else ''}, "
@@ -90,15 +114,21 @@ def main() -> None:
           f"{sum(len(h[0].words) for h in one_by_one.hypotheses.values())} / {count} | "
           f"{time.perf_counter() - start:.1f} |")
     vad = build_config(VadOptions, None, dict(item.split("=", 1) for item in args.vad))
-    for segment in ("energy", "none"):
+    runs = [("segment=energy", "energy", None), ("segment=none", "none", None)]
+    if args.oracle:  # the same segment-by-segment decoding, cut where the utterances really start and end
+        runs.append(("cut at the true utterance edges", "energy", lambda energy, options: spans))
+    for name, segment, segments in runs:
         start = time.perf_counter()
         transcriber = Transcriber(args.model, lm=args.lm, options=options,
                                   config=dataclasses.replace(config, segment=segment), vad=vad)
-        result = transcriber(wav)
+        with mock.patch("asr.inference.vad.speech_segments", segments) if segments else contextlib.nullcontext():
+            result = transcriber(wav)
         elapsed = time.perf_counter() - start
         report = score_texts({"rec": reference}, {"rec": result.text})
-        print(f"| whole recording, segment={segment} | {report.error_rate:.2f} | {len(result.words)} / {count} | "
+        print(f"| whole recording, {name} | {report.error_rate:.2f} | {len(result.words)} / {count} | "
               f"{elapsed:.1f} |")
+    if args.oracle:
+        print_edge_errors(wav, rate, spans, vad)
 
 
 if __name__ == "__main__":
