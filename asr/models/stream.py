@@ -74,26 +74,27 @@ def initial_state(model: nn.Module) -> list[torch.Tensor]:
     return flat
 
 
-class StreamFrontEnd(nn.Module):
-    """(1, T, F) normalised features -> (1, T', D) front-end frames (of a copy: the ONNX exporter changes the module
-    it traces)."""
+class _OnCopy(nn.Module):
+    """A stream part run on a copy of the model, in eval mode: the ONNX exporter changes the module it traces."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = copy.deepcopy(model).eval()
+
+
+class StreamFrontEnd(_OnCopy):
+    """(1, T, F) normalised features -> (1, T', D) front-end frames."""
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         lengths = torch.ones_like(feats[:, :, 0], dtype=torch.int64).sum(dim=1)  # traced, so T stays dynamic
         return self.model.front_end(feats, lengths)[0]
 
 
-class StreamStep(nn.Module):
-    """(1, N, D) new front-end frames and the flat state -> (1, N, V) log-posteriors (with a backward layer over
-    chunks: (1, N, H) forward frames for StreamHead) and the next flat state (of a copy, as StreamFrontEnd)."""
+class StreamStep(_OnCopy):
+    """(1, N, D) new front-end frames and the flat state -> `step_output` of them and the next flat state."""
 
     def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = copy.deepcopy(model).eval()
+        super().__init__(model)
         self.is_lstm = [isinstance(rnn, nn.LSTM) for rnn in rnn_modules(model)]
 
     def forward(self, x: torch.Tensor, *flat: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -106,13 +107,8 @@ class StreamStep(nn.Module):
         return (step_output(self.model, hidden), *out)
 
 
-class StreamHead(nn.Module):
-    """`chunk_posteriors`: the backward layer and the output layer on one chunk and its right context (of a copy,
-    as StreamFrontEnd)."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = copy.deepcopy(model).eval()
+class StreamHead(_OnCopy):
+    """`chunk_posteriors`: the backward layer and the output layer on one chunk and its right context."""
 
     def forward(self, window: torch.Tensor) -> torch.Tensor:
         return chunk_posteriors(self.model, window)
