@@ -78,8 +78,9 @@ class TrainConfig(ModelConfig):
     #                                 DataLoader workers; 0: the training process itself)
 
     # --- bookkeeping ---
-    init_model: Optional[str] = None  # a model directory whose weights start training (fine-tuning: the same
-    #                                   network options and units); None: random initialisation from `seed`
+    init_model: Optional[str] = None  # a model directory whose weights start training (fine-tuning, or transfer
+    #                                   from another corpus: the same network options; units it shares keep its
+    #                                   output weights, new ones start at random); None: random init from `seed`
     checkpoint_every: int = 0       # also checkpoint every N optimizer steps (0: only at epoch ends)
     keep_step_checkpoints: int = 2  # step checkpoints kept (epoch checkpoints are all kept for averaging)
     seed: int = 0

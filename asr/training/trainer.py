@@ -31,7 +31,7 @@ from asr.config import config_to_dict
 from asr.errors import AsrError
 from asr.fileio import write_text_atomic
 from asr.modeldir import plain
-from asr.models import count_parameters
+from asr.models import build_model, count_parameters
 from asr.models.rnn import valid_frames
 from asr.models.specaugment import SpecAugment
 from asr.training.checkpoint import (epoch_checkpoint_path, load_checkpoint, prune_step_checkpoints, rng_state,
@@ -424,25 +424,50 @@ class _PreparedBatches(torch.utils.data.Dataset):
         return self.trainer.prepare_batch(*self.batches[index], self.epoch, index)
 
 
-def load_initial_weights(model: nn.Module, model_dir: str | Path, tokenizer) -> None:
-    """Start from another model directory's weights (fine-tuning): its units and network shapes must be these."""
+def load_initial_weights(model: nn.Module, model_dir: str | Path, tokenizer, config, input_dim: int) -> None:
+    """Start from another model directory's weights (fine-tuning, or transfer from another corpus): the network
+    options must be these; the units may differ, as ESPnet's and icefall's transfer recipes allow. Then every
+    weight tied to the units (the output layers' rows, a self-conditioning layer's columns) is taken from the
+    other model's row of the same unit, and units it never had keep their random start."""
     from asr.modeldir import MODEL_FILE, first_shape_difference, load_state_dict
     from asr.units import load_tokenizer
 
     model_dir = Path(model_dir)
     if not (model_dir / MODEL_FILE).is_file():
         raise AsrError(f"init_model={model_dir}: no {MODEL_FILE} there; give a model directory from asr train")
-    theirs = load_tokenizer(model_dir / "lang").tokens
-    if list(theirs) != list(tokenizer.tokens):
-        raise AsrError(f"init_model={model_dir}: its units ({len(theirs)}, lang/tokens.txt) are not those of --lang "
-                       f"({len(tokenizer.tokens)}); fine-tune with the lang dir the model was trained with")
+    theirs, ours = list(load_tokenizer(model_dir / "lang").tokens), list(tokenizer.tokens)
     state = load_state_dict(model_dir / MODEL_FILE)
-    differing = first_shape_difference({k: tuple(v.shape) for k, v in model.state_dict().items()}, state)
+    mine = model.state_dict()
+    unit_dims = _unit_dims(config, input_dim, len(ours))
+    shapes = {k: tuple(v.shape) for k, v in mine.items()}
+    for name, dim in unit_dims.items():  # compare the unit-tied weights as if they had the other model's units
+        shapes[name] = shapes[name][:dim] + (len(theirs),) + shapes[name][dim + 1:]
+    differing = first_shape_difference(shapes, state)
     if differing is not None:
         raise AsrError(f"init_model={model_dir}: its network differs from this config's (first difference: "
                        f"{differing}); give the network options of {model_dir / 'config.yaml'}")
+    if theirs != ours:
+        shared = [(i, theirs.index(token)) for i, token in enumerate(ours) if token in theirs]  # <blk> at least
+        rows, source_rows = (torch.tensor(index) for index in zip(*shared))
+        for name, dim in unit_dims.items():
+            mapped = mine[name].clone()
+            mapped.index_copy_(dim, rows, state[name].index_select(dim, source_rows))
+            state[name] = mapped
+        new = [token for token in ours if token not in theirs]
+        logger.info("init_model: %d of %d units take %s's output weights%s", len(shared), len(ours), model_dir,
+                    f"; new units start at random: {' '.join(new)}" if new else "")
     model.load_state_dict(state)
     logger.info("initial weights from %s", model_dir / MODEL_FILE)
+
+
+def _unit_dims(config, input_dim: int, num_units: int) -> dict[str, int]:
+    """The weights whose size follows the number of units, and along which dimension: found by building the same
+    network with one unit more, so a new model kind needs no list here."""
+    with torch.random.fork_rng():  # building draws random weights: leave training's random stream as it was
+        wider = {k: tuple(v.shape) for k, v in build_model(config, input_dim, num_units + 1).state_dict().items()}
+        narrow = {k: tuple(v.shape) for k, v in build_model(config, input_dim, num_units).state_dict().items()}
+    return {k: next(d for d, (a, b) in enumerate(zip(narrow[k], wider[k])) if a != b)
+            for k in narrow if narrow[k] != wider[k]}
 
 
 def stream_training_data(config: TrainConfig, train_dir: str | Path, spec) -> bool:
@@ -463,7 +488,6 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
                  out_dir: str | Path, *, resume: bool = False, progress: bool = True) -> Trainer:
     """`asr train`: read data and units, build the model, write the model directory, train (or resume).
     Returns the trainer (its .model holds the final weights of this process)."""
-    from asr.models import build_model
     from asr.training.checkpoint import latest_checkpoint
     from asr.training.config import RESUMABLE_CHANGES
     from asr.training.distributed import init_distributed, shutdown
@@ -504,7 +528,7 @@ def run_training(config: TrainConfig, train_dir: str | Path, valid_dir: str | Pa
         torch.manual_seed(config.seed)
         model = build_model(config, spec.dim, len(tokenizer.tokens))
         if config.init_model is not None and checkpoint is None:
-            load_initial_weights(model, config.init_model, tokenizer)
+            load_initial_weights(model, config.init_model, tokenizer, config, spec.dim)
         if context.is_main:
             write_model_dir(out_dir, config, spec, stats if config.cmvn == "global" else None, tokenizer)
             print(f"{config.model}: {count_parameters(model):,} parameters, input {spec.dim}-dim {spec.kind} "

@@ -78,6 +78,33 @@ def test_init_model_fine_tunes_from_another_model_directory(corpus, tmp_path, ca
     assert "no model.pt there" in capsys.readouterr().err
 
 
+def test_init_model_transfers_to_other_units_by_unit_name(corpus, tmp_path):
+    """Transfer to a lang with other units (another corpus's): a shared unit's output row comes from the same unit
+    of the other model, wherever it sits in tokens.txt, and a new unit starts at random."""
+    from asr.units import load_tokenizer, train_tokenizer
+
+    base = tmp_path / "base"
+    main(["train", *corpus, *TINY, "--epochs", "4", "--out", str(base)])
+    lang = tmp_path / "lang_apostrophe"  # "'" sorts before the letters: every letter moves one row down
+    train_tokenizer("char", ["'abcd"]).save(lang)
+    theirs, ours = load_tokenizer(base / "lang").tokens, load_tokenizer(lang).tokens
+    assert ours.index("a") != theirs.index("a")
+    options = [*corpus[:corpus.index("--lang")], *corpus[corpus.index("--lang") + 2:]]
+    tuned = tmp_path / "tuned"
+    main(["train", *options, "--lang", str(lang), *TINY, "--epochs", "1", "--lr", "1e-6", "--warmup-steps", "0",
+          "--init-model", str(base), "--out", str(tuned)])
+    before = torch.load(base / "checkpoints" / "epoch-0004.pt", weights_only=True)["model"]
+    after = torch.load(tuned / "checkpoints" / "epoch-0001.pt", weights_only=True)["model"]
+    for token in ("<blk>", "a", "b", "c", "d"):
+        torch.testing.assert_close(after["output.weight"][ours.index(token)],
+                                   before["output.weight"][theirs.index(token)], atol=1e-4, rtol=0)
+    new_row = after["output.weight"][ours.index("'")]
+    assert not any(torch.allclose(new_row, row, atol=1e-3) for row in before["output.weight"])
+    for name, value in before.items():  # the rest of the network is the other model's (batch norm's running
+        if not name.startswith("output.") and "running_" not in name and value.is_floating_point():  # stats move
+            torch.testing.assert_close(after[name], value, atol=1e-4, rtol=0)
+
+
 def test_average_command_writes_the_mean_of_the_last_epochs(corpus, tmp_path):
     out = tmp_path / "exp"
     main(["train", *corpus, *TINY, "--epochs", "3", "--out", str(out)])
