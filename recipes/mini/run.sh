@@ -88,7 +88,7 @@ fi
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
   require 5 "$model/model.pt"
   require 0 "$corpus/test"
-  wav=$(find "$corpus/test" -name '*.wav' | sort | head -n 1)
+  wav=$(find "$corpus/test" -name '*.wav' | sort | awk 'NR == 1')  # awk reads it all: head's early exit could SIGPIPE sort (pipefail)
   log "stage 7: transcribe $wav (reference: $(cat "${wav%.wav}.txt"))"
   asr transcribe --model "$model" --config "$conf/decode.yaml" --lm data/local/lm/lm.arpa "$wav" \
     | tee "$model/transcribe.txt"
