@@ -88,7 +88,8 @@ fi
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
   require 5 "$model/model.pt"
   require 0 "$corpus/test"
-  wav=$(find "$corpus/test" -name '*.wav' | sort | awk 'NR == 1')  # awk reads it all: head's early exit could SIGPIPE sort (pipefail)
+  # awk, not head: head exits after one line, which can kill sort with SIGPIPE, and pipefail then stops the recipe
+  wav=$(find "$corpus/test" -name '*.wav' | sort | awk 'NR == 1')
   log "stage 7: transcribe $wav (reference: $(cat "${wav%.wav}.txt"))"
   asr transcribe --model "$model" --config "$conf/decode.yaml" --lm data/local/lm/lm.arpa "$wav" \
     | tee "$model/transcribe.txt"
