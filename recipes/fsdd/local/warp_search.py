@@ -19,13 +19,12 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import yaml
 from tqdm import tqdm
 
 from asr.datadir import load_utterance_audio, read_data_dir
-from asr.decoding import DecodeOptions
 from asr.features import compute_features
 from asr.features.cmvn import accumulate_cmvn_stats
+from asr.inference.config import load_decode_config
 from asr.inference.search import Searcher, load_lm
 from asr.modeldir import load_model_dir
 from asr.scoring import score_texts
@@ -37,7 +36,7 @@ def main() -> None:
     parser.add_argument("--model", required=True, action="append",
                         help="model directory (cmvn: speaker); repeat for an ensemble (the same units)")
     parser.add_argument("--lm", default=None, help="ARPA LM for the search")
-    parser.add_argument("--decode-config", default=None, help="YAML of DecodeOptions (conf/decode.yaml)")
+    parser.add_argument("--decode-config", default=None, help="decoding options file (conf/decode.yaml)")
     parser.add_argument("--warps", default="0.9,0.95,1.0,1.05,1.1", help="warp factors to try")
     args = parser.parse_args()
 
@@ -46,20 +45,24 @@ def main() -> None:
         if list(model.tokenizer.tokens) != list(models[0].tokenizer.tokens):
             parser.error(f"{path}: its units (lang/tokens.txt) are not those of {args.model[0]}; an ensemble "
                          f"averages posteriors of the same units")
-    settings = yaml.safe_load(open(args.decode_config, encoding="utf-8")) if args.decode_config else {}
-    options = DecodeOptions(**{k: v for k, v in settings.items() if k in DecodeOptions.__dataclass_fields__})
+    options, _ = load_decode_config(args.decode_config)
     searcher = Searcher(models[0].tokenizer, lm=load_lm(args.lm), options=options)
     data = read_data_dir(args.data_dir)
     keys = sorted(data.wav_scp)
     audio = {k: load_utterance_audio(data, k, sample_frequency=int(models[0].sample_frequency)) for k in keys}
     print(f"{'model':>12} {'warp':>6} {'score/frame':>12} {'WER %':>7}")
     summed = None
-    for path, model in zip(args.model, models):
-        for warp in (float(w) for w in args.warps.split(",")):
+    for warp in (float(w) for w in args.warps.split(",")):
+        features: dict[str, tuple] = {}  # models with the same feature options share one extraction
+        for path, model in zip(args.model, models):
             feature_options = {**model.feature_options, "vtln_warp": warp}
-            raw = {k: compute_features(model.feature_kind, wave, rate, feature_options, flavor=model.feature_flavor)
-                   for k, (wave, rate) in tqdm(audio.items(), desc=f"warp {warp}", leave=False)}
-            stats = accumulate_cmvn_stats(raw.values())
+            key = repr((model.feature_kind, model.feature_flavor, sorted(feature_options.items())))
+            if key not in features:
+                raw = {k: compute_features(model.feature_kind, wave, rate, feature_options,
+                                           flavor=model.feature_flavor)
+                       for k, (wave, rate) in tqdm(audio.items(), desc=f"warp {warp}", leave=False)}
+                features[key] = raw, accumulate_cmvn_stats(raw.values())
+            raw, stats = features[key]
             posteriors = []
             for start in range(0, len(keys), 32):
                 posteriors += model.log_probs([model.normalize(raw[k], stats) for k in keys[start:start + 32]])
