@@ -66,7 +66,10 @@ def coerce(value: Any, annotation: Any, name: str, origin: str) -> Any:
             return converted
         if base in (list, tuple):
             (item,) = typing.get_args(annotation)[:1] or (str,)
-            items = value.split(",") if isinstance(value, str) else list(value)
+            if isinstance(value, str):  # "" is the empty list: `--speed-perturb ""` clears a config file's
+                items = value.split(",") if value.strip() else []
+            else:
+                items = list(value)
             return base(coerce(v, item, name, origin) for v in items)
         if base is typing.Literal:
             if value not in args:

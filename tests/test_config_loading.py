@@ -20,6 +20,7 @@ class Options:
     window_type: Literal["povey", "hamming"] = "povey"
     device: Optional[Literal["cpu", "cuda"]] = None
     name: str = "x"
+    factors: tuple[float, ...] = ()
 
 
 def test_defaults_then_kaldi_conf_then_overrides(tmp_path: Path):
@@ -34,6 +35,14 @@ def test_yaml_file_and_optional_literal(tmp_path: Path):
     path.write_text("frame-shift: 5\ndevice: cuda\n")
     assert build_config(Options, path) == Options(frame_shift=5.0, device="cuda")
     assert build_config(Options, overrides={"device": "none"}).device is None
+
+
+def test_an_empty_flag_clears_a_list_from_the_file(tmp_path: Path):
+    path = tmp_path / "c.yaml"
+    path.write_text("factors: [0.9, 1.0, 1.1]\n")
+    assert build_config(Options, path).factors == (0.9, 1.0, 1.1)
+    assert build_config(Options, path, {"factors": "0.9,1.1"}).factors == (0.9, 1.1)
+    assert build_config(Options, path, {"factors": ""}).factors == ()
 
 
 @pytest.mark.parametrize("text, message", [
