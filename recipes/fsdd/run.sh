@@ -13,7 +13,8 @@
 #
 # Stages: 0 download  1 prepare (each split: train, test, and a dev set, see --dev)  2 features
 #         3 char units (data/FOLD/lang_char)  4 a unigram LM over the digit words (data/FOLD/local/lm)
-#         5 train one crnn per split (and fold), average  6 decode greedily, and restricted to the ten digit
+#         5 train one crnn per split (and fold; after pre-training exp/pretrain/crnn with --pretrain-speechocean),
+#           average  6 decode greedily, and restricted to the ten digit
 #         words; score  7 leave-one-speaker-out summary
 # (FOLD: official, speaker, or loso/SPEAKER; models in exp/FOLD/MODEL_NAME)
 set -euo pipefail
@@ -42,6 +43,10 @@ speed_perturb=        # e.g. "0.9 1.0 1.1": every training set becomes its speed
 #                       perturb-speed; the audio is written under data/FOLD/train/wav)
 pool_speechocean=     # a speechocean762 folder (wav.scp text utt2spk, e.g. ../shared/data/speechocean762-train):
 #                       its digit-string utterances join every training set
+pretrain_speechocean= # a speechocean762 folder (e.g. ../shared/data/speechocean762-train): stage 5 first trains the
+#                       network on all its sentences (resampled to 8 kHz) and the synthetic digits (exp/pretrain/crnn,
+#                       once for all folds), and every fold's training starts from it (RESULTS.md row 33)
+pretrain_epochs=10    # its epochs (the last 3 averaged): 10 leave CTC's blank plateau (RESULTS.md row 33)
 train_opts=           # more `asr train` options, e.g. "--cmvn utterance" (an ablation)
 model_name=crnn       # exp/SPLIT/MODEL_NAME: give each ablation its own name
 train_jobs=1          # models trained at once (one torch thread each)
@@ -58,6 +63,8 @@ help_message="Usage: $0 [options]   (FSDD: download, prepare, features, units, l
   --synthetic-per-digit N        each digit N times per voice (default 1)
   --pool-speechocean DIR         pool the digit strings of another corpus: a speechocean762 folder (wav.scp text
                                  utt2spk), e.g. ../shared/data/speechocean762-train
+  --pretrain-speechocean DIR     pre-train on all of a speechocean762 folder's sentences and the synthetic digits,
+                                 then start every fold from that model (~30 min once, on 2 CPU threads)
   --speed-perturb \"0.9 1.0 1.1\"  train on speed-perturbed copies; --train-opts passes any other asr train option"
 
 . "$(dirname "$0")/../utils/parse_options.sh"
@@ -125,6 +132,16 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
       data/speechocean_digits
     pools+=(data/speechocean_digits)
   fi
+  if [ -n "$pretrain_speechocean" ]; then
+    log "stage 1: the sentences of $pretrain_speechocean (resampled to 8 kHz) and the synthetic digits into" \
+      "data/pretrain/train"
+    asr prepare speechocean762 "$pretrain_speechocean" data/speechocean_pretrain_16k
+    asr data resample --no-progress --nj "$nj" --cmd "$cmd" --sample-frequency 8000 data/speechocean_pretrain_16k \
+      data/speechocean_pretrain
+    rm -rf data/pretrain/train
+    asr data combine data/pretrain/train data/speechocean_pretrain $([ "$synthetic_voices" -eq 0 ] || echo data/synthetic)
+    asr data validate data/pretrain/train
+  fi
   for fold in $folds; do
     speakers=$(held_out "$fold")
     if [ -z "$speakers" ]; then options=(--split index); else options=(--split speaker --test-speakers "$speakers"); fi
@@ -155,6 +172,7 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  [ -z "$pretrain_speechocean" ] || make_fbank "$conf/fbank.conf" "$nj" data/pretrain/train
   for fold in $folds; do
     # shellcheck disable=SC2046
     make_fbank "$conf/fbank.conf" "$nj" $(ls -d "data/$fold"/{train,dev,test} 2>/dev/null)
@@ -162,6 +180,10 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+  if [ -n "$pretrain_speechocean" ]; then
+    log "stage 3: character units of the pre-training text into data/pretrain/lang_char"
+    asr units train --type char data/pretrain/train/text data/pretrain/lang_char
+  fi
   for fold in $folds; do
     log "stage 3: character units from the training text into data/$fold/lang_char"
     require 1 "data/$fold/train/text"
@@ -188,12 +210,29 @@ train_fold() {
   # shellcheck disable=SC2086
   asr train --config "$conf/train.yaml" $(resume_or_clear "$model" "$resume") \
     ${epochs:+--epochs "$epochs"} --num-threads "$num_threads" --seed "$seed" --no-progress $train_opts \
-    --train "data/$fold/train" "${valid[@]}" --lang "data/$fold/lang_char" --out "$model" > "$model.log" 2>&1
+    ${pretrain_speechocean:+--init-model exp/pretrain/crnn} --train "data/$fold/train" "${valid[@]}" \
+    --lang "data/$fold/lang_char" --out "$model" > "$model.log" 2>&1
   asr average "${selection[@]}" "$model"
   log "stage 5: $model trained, ${selection[*]} checkpoints averaged into $model/model.pt"
 }
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+  if [ -n "$pretrain_speechocean" ] && [ -f exp/pretrain/crnn/model.pt ]; then
+    log "stage 5: every fold starts from the existing exp/pretrain/crnn (remove it to pre-train afresh)"
+  elif [ -n "$pretrain_speechocean" ]; then
+    log "stage 5: pre-train exp/pretrain/crnn on data/pretrain/train (log: exp/pretrain/crnn.log)"
+    require 2 data/pretrain/train/feats.scp
+    require 3 data/pretrain/lang_char/tokens.txt
+    mkdir -p exp/pretrain
+    # The folds' network (conf/train.yaml and --train-opts) on stored features: no VTLP or speed perturbation,
+    # bigger batches and a faster decay, for time.
+    # shellcheck disable=SC2086
+    asr train --config "$conf/train.yaml" $(resume_or_clear exp/pretrain/crnn "$resume") \
+      --num-threads $((num_threads * train_jobs)) --seed "$seed" --no-progress $train_opts \
+      --vtlp 0 --speed-perturb "" --max-frames 3000 --lr-decay 0.8 --epochs "$pretrain_epochs" \
+      --train data/pretrain/train --lang data/pretrain/lang_char --out exp/pretrain/crnn > exp/pretrain/crnn.log 2>&1
+    asr average --last $((pretrain_epochs < 3 ? pretrain_epochs : 3)) exp/pretrain/crnn
+  fi
   running=0
   for fold in $folds; do
     log "stage 5: train a crnn into exp/$fold/$model_name (log: exp/$fold/$model_name.log)"

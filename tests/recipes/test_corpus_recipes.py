@@ -73,6 +73,25 @@ def test_fsdd_leave_one_speaker_out_folds_hold_out_their_speaker(run_recipe, fsd
         assert validate_data_dir(folds / held_out / "train") == []
 
 
+def test_fsdd_pretraining_set_holds_speechocean762_at_8khz_and_the_synthetic_digits(
+        run_recipe, fsdd_dir: Path, speechocean_dir: Path, tmp_path: Path) -> None:
+    """--pretrain-speechocean: every sentence of the other corpus, resampled to FSDD's 8 kHz, beside the synthetic
+    digits (never an FSDD speaker, so one model serves every fold), with char units of all their letters."""
+    run_recipe("fsdd", "--corpus-dir", str(fsdd_dir.parent), "--splits", "loso", "--loso-speakers", "theo",
+               "--synthetic-voices", "3", "--pretrain-speechocean", str(speechocean_dir), "--stage", "1",
+               "--stop-stage", "3", timeout=1200)
+    work = tmp_path / "work" / "data"
+    pretrain = read_data_dir(work / "pretrain" / "train")
+    assert len(pretrain.wav_scp) == 2500 + 3 * 10 * 1
+    assert not speakers(work / "pretrain" / "train") & {"jackson", "lucas", "nicolas", "theo", "yweweler"}
+    check_features(work / "pretrain" / "train", 40)
+    some = next(u for u in pretrain.wav_scp if not u.startswith("syn"))
+    assert soundfile.info(pretrain.wav_scp[some]).samplerate == 8000
+    tokens = set(read_kaldi_map(work / "pretrain" / "lang_char" / "tokens.txt"))
+    assert set("ABCDEFGHIJKLMNOPRSTUVWXY") <= tokens  # speechocean762's sentences use (nearly) every letter
+    assert set(read_kaldi_map(work / "loso" / "theo" / "lang_char" / "tokens.txt")) < tokens
+
+
 def test_fsdd_trains_on_four_speakers_with_augmentation_and_decodes_the_fifth(run_recipe, fsdd_dir: Path,
                                                                              tmp_path: Path) -> None:
     """The speaker split end to end at a reduced size, with the recipe's augmentation on: it must recognise
