@@ -13,9 +13,9 @@
 #
 # Stages: 0 download  1 prepare (each split: train, test, and a dev set, see --dev)  2 features
 #         3 char units (data/FOLD/lang_char)  4 a unigram LM over the digit words (data/FOLD/local/lm)
-#         5 train one crnn per split (and fold; after pre-training exp/pretrain/crnn with --pretrain-speechocean),
-#           average  6 decode greedily, and restricted to the ten digit
-#         words; score  7 leave-one-speaker-out summary
+#         5 train one crnn per split (and fold), average (with --pretrain-speechocean: pre-train exp/pretrain/crnn
+#           first, and start every fold from it)  6 decode greedily, and restricted to the ten digit words; score
+#         7 leave-one-speaker-out summary
 # (FOLD: official, speaker, or loso/SPEAKER; models in exp/FOLD/MODEL_NAME)
 set -euo pipefail
 
@@ -139,7 +139,9 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     asr data resample --no-progress --nj "$nj" --cmd "$cmd" --sample-frequency 8000 data/speechocean_pretrain_16k \
       data/speechocean_pretrain
     rm -rf data/pretrain/train
-    asr data combine data/pretrain/train data/speechocean_pretrain $([ "$synthetic_voices" -eq 0 ] || echo data/synthetic)
+    # the synthetic digits lead the network off CTC's blank plateau, where the sentences alone kept it (RESULTS.md)
+    asr data combine data/pretrain/train data/speechocean_pretrain \
+      $([ "$synthetic_voices" -eq 0 ] || echo data/synthetic)
     asr data validate data/pretrain/train
   fi
   for fold in $folds; do
