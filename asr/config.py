@@ -66,7 +66,7 @@ def coerce(value: Any, annotation: Any, name: str, origin: str) -> Any:
             return converted
         if base in (list, tuple):
             (item,) = typing.get_args(annotation)[:1] or (str,)
-            if isinstance(value, str):  # "" is the empty list: `--speed-perturb ""` clears a config file's
+            if isinstance(value, str):  # "" is the empty list, so `--speed-perturb ""` clears a file's factors
                 items = value.split(",") if value.strip() else []
             else:
                 items = list(value)
