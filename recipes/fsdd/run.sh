@@ -46,7 +46,7 @@ pool_speechocean=     # a speechocean762 folder (wav.scp text utt2spk, e.g. ../s
 pretrain_speechocean= # a speechocean762 folder (e.g. ../shared/data/speechocean762-train): stage 5 first trains the
 #                       network on all its sentences (resampled to 8 kHz) and the synthetic digits (exp/pretrain/crnn,
 #                       once for all folds), and every fold's training starts from it (RESULTS.md row 33)
-pretrain_epochs=10    # its epochs (the last 3 averaged): 10 leave CTC's blank plateau (row 33); 20 tie at twice the cost (34)
+pretrain_epochs=10    # its epochs (last 3 averaged): 10 leave CTC's blank plateau (RESULTS.md row 33), 20 tie (row 34)
 train_opts=           # more `asr train` options, e.g. "--cmvn utterance" (an ablation)
 model_name=crnn       # exp/SPLIT/MODEL_NAME: give each ablation its own name
 train_jobs=1          # models trained at once (one torch thread each)
