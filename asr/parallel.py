@@ -30,6 +30,7 @@ from asr.errors import AsrError, import_extra
 
 LOCAL = "local"
 DASK_PREFIX = "dask:"
+SCHEDULER_TIMEOUT_S = 30  # how long a --cmd dask:ADDRESS client keeps trying to reach its scheduler
 
 T = TypeVar("T")
 
@@ -76,7 +77,7 @@ def cluster_executor(cmd: str) -> Iterator[Any]:
     distributed = import_extra("distributed", "cluster", f"--cmd {cmd}")
     address = cmd[len(DASK_PREFIX):]
     try:
-        client = distributed.Client(address, timeout="30s", set_as_default=False)
+        client = distributed.Client(address, timeout=f"{SCHEDULER_TIMEOUT_S}s", set_as_default=False)
     except (OSError, TimeoutError) as e:
         raise AsrError(f"--cmd {cmd}: no dask scheduler answers at {address} ({e.__class__.__name__}); start one "
                        f"(dask scheduler, or dask-jobqueue's SLURMCluster) and pass its address") from None

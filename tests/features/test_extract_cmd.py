@@ -82,7 +82,8 @@ def test_a_worker_killed_mid_job_is_rerun_and_nothing_partial_is_kept(cluster, t
     assert ours.keys() == theirs.keys() and all(np.array_equal(ours[k], theirs[k]) for k in ours)
 
 
-def test_a_bad_cmd_is_a_one_line_error(tmp_path) -> None:
+def test_a_bad_cmd_is_a_one_line_error(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("asr.parallel.SCHEDULER_TIMEOUT_S", 2)  # nothing listens on port 9: no need to wait 30 s
     opts = make_options("fbank", {"sample_frequency": 8000})
     with pytest.raises(AsrError, match="give local, or dask:ADDRESS"):
         extract_data_dir(_data_dir(tmp_path), "fbank", opts, nj=2, progress=False, cmd="queue.pl")
