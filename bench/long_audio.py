@@ -56,10 +56,14 @@ def build_recording(data_dir: Path, out: Path, minutes: float, min_pause: float,
     return " ".join(words), keys[:len(words)], rate, spans
 
 
-def print_edge_errors(wav: Path, rate: int, spans: list[tuple[float, float]], vad: VadOptions) -> None:
-    """Where the VAD's segments start and end against the utterances' true edges (when it finds one each)."""
+def print_edge_errors(wav: Path, rate: int, spans: list[tuple[float, float]], vad: VadOptions,
+                      speech: np.ndarray | None = None) -> None:
+    """Where the VAD's segments (with `speech`: another detector's frames) start and end against the utterances'
+    true edges (when it finds one each)."""
     wave, _ = soundfile.read(wav, dtype="float32")
-    segments = speech_segments(frame_log_energy(lambda a, b: wave[a:b] * 32768.0, len(wave), rate, vad), vad)
+    segments = speech_segments(frame_log_energy(lambda a, b: wave[a:b] * 32768.0, len(wave), rate, vad), vad, speech)
+    if speech is not None:
+        print("\n(WebRTC's frames)", end="")
     if len(segments) != len(spans):
         print(f"\nVAD edges: {len(segments)} segments for {len(spans)} utterances, not paired")
         return
@@ -69,6 +73,44 @@ def print_edge_errors(wav: Path, rate: int, spans: list[tuple[float, float]], va
           f"{np.percentile(late, [5, 25, 50, 75, 95]).round().tolist()}, end "
           f"{np.percentile(-early, [5, 25, 50, 75, 95]).round().tolist()}; {int((late > 20).sum())} of "
           f"{len(spans)} start over 20 ms late, {int((early > 20).sum())} end over 20 ms early")
+
+
+def webrtc_speech_frames(wav: Path, options: VadOptions, mode: int) -> np.ndarray:
+    """Per energy frame (frame_log_energy's layout), WebRTC's call on the 10 ms at its centre: the peer VAD
+    (`pip install webrtcvad-wheels`; 8, 16, 32 or 48 kHz audio), whose frames replace the energy threshold."""
+    import webrtcvad
+
+    wave, rate = soundfile.read(wav, dtype="int16")
+    vad = webrtcvad.Vad(mode)
+    window = int(round(rate * options.frame_length_ms / 1000))
+    shift = int(round(rate * options.frame_shift_ms / 1000))
+    step = rate // 100
+    total = 0 if len(wave) < window else 1 + (len(wave) - window) // shift
+    centre = (window - step) // 2
+    return np.array([vad.is_speech(wave[i * shift + centre:i * shift + centre + step].tobytes(), rate)
+                     for i in range(total)], dtype=bool)
+
+
+@contextlib.contextmanager
+def cmvn_prior(tau: float | None):
+    """With tau: a per-speaker-CMVN model normalises each segment by its own stats plus the file's scaled to tau
+    frames (a MAP estimate, as Kaldi's online CMVN leans on a prior), instead of the file's stats alone."""
+    if tau is None:
+        yield
+        return
+    from asr.features.cmvn import compute_cmvn_stats
+    from asr.modeldir import ModelDir
+
+    normalize = ModelDir.normalize
+
+    def with_prior(self: ModelDir, feats: np.ndarray, speaker_stats: np.ndarray | None = None) -> np.ndarray:
+        if speaker_stats is not None and self.cmvn == "speaker":
+            speaker_stats = compute_cmvn_stats(np.asarray(feats, np.float64)) + speaker_stats * (
+                tau / speaker_stats[0, -1])
+        return normalize(self, feats, speaker_stats)
+
+    with mock.patch.object(ModelDir, "normalize", with_prior):
+        yield
 
 
 def _write_list(path: Path, keys: list[str]) -> Path:
@@ -94,6 +136,12 @@ def main() -> None:
                              "VAD's edges lie from them")
     parser.add_argument("--vad", action="append", default=[], metavar="NAME=VALUE",
                         help="a VadOptions field for segment=energy (e.g. threshold_ratio=0.2, pad_s=0.1); repeatable")
+    parser.add_argument("--webrtc", type=int, default=None, metavar="MODE",
+                        help="also cut by WebRTC's VAD at this aggressiveness (0-3) in place of the energy "
+                             "threshold, the rest of the segmenter unchanged (needs webrtcvad-wheels)")
+    parser.add_argument("--cmvn-prior", type=float, default=None, metavar="TAU",
+                        help="whole recordings: a per-speaker-CMVN model's segments normalised by their own stats "
+                             "plus the file's as a prior of TAU frames")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="asr-bench-long-"))
@@ -117,11 +165,16 @@ def main() -> None:
     runs = [("segment=energy", "energy", None), ("segment=none", "none", None)]
     if args.oracle:  # the same segment-by-segment decoding, cut where the utterances really start and end
         runs.append(("cut at the true utterance edges", "energy", lambda energy, options: spans))
+    webrtc = None if args.webrtc is None else webrtc_speech_frames(wav, vad, args.webrtc)
+    if webrtc is not None:
+        runs.insert(1, (f"segment=energy, WebRTC mode {args.webrtc}'s frames", "energy",
+                        lambda energy, options: speech_segments(energy, options, webrtc)))
     for name, segment, segments in runs:
         start = time.perf_counter()
         transcriber = Transcriber(args.model, lm=args.lm, options=options,
                                   config=dataclasses.replace(config, segment=segment), vad=vad)
-        with mock.patch("asr.inference.vad.speech_segments", segments) if segments else contextlib.nullcontext():
+        with mock.patch("asr.inference.vad.speech_segments", segments) if segments else contextlib.nullcontext(), \
+                cmvn_prior(args.cmvn_prior):
             result = transcriber(wav)
         elapsed = time.perf_counter() - start
         report = score_texts({"rec": reference}, {"rec": result.text})
@@ -129,6 +182,8 @@ def main() -> None:
               f"{elapsed:.1f} |")
     if args.oracle:
         print_edge_errors(wav, rate, spans, vad)
+        if webrtc is not None:
+            print_edge_errors(wav, rate, spans, vad, webrtc)
 
 
 if __name__ == "__main__":

@@ -78,14 +78,17 @@ def _thresholds(log_energy: np.ndarray, options: VadOptions) -> tuple[float, flo
     return floor + options.threshold_ratio * (peak - floor), floor + options.extend_ratio * (peak - floor)
 
 
-def speech_segments(log_energy: np.ndarray, options: VadOptions = VadOptions()) -> list[tuple[float, float]]:
-    """(start_s, end_s) of each speech segment, in order and not overlapping."""
+def speech_segments(log_energy: np.ndarray, options: VadOptions = VadOptions(),
+                    speech: np.ndarray | None = None) -> list[tuple[float, float]]:
+    """(start_s, end_s) of each speech segment, in order and not overlapping. `speech`, one bool per frame, takes
+    the place of the threshold's call (another detector's, as bench/long_audio.py --webrtc compares); bridging,
+    the click filter, hysteresis and splitting stay the same."""
     thresholds = _thresholds(log_energy, options)
     if thresholds is None:
         return []
     speech_level, edge_level = thresholds
     shift = options.frame_shift_ms / 1000
-    voiced = log_energy > speech_level
+    voiced = log_energy > speech_level if speech is None else np.asarray(speech, dtype=bool)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
     runs = [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]  # [first, stop) frames
     merged: list[list[int]] = []

@@ -36,6 +36,21 @@ def test_segments_follow_the_speech_and_pauses_split_them() -> None:
         assert abs(a - start) <= 0.03 and abs(b - end) <= 0.03  # a frame: 25 ms window, 10 ms shift
 
 
+def test_another_detectors_frames_replace_the_threshold_and_keep_the_rest_of_the_segmenter() -> None:
+    """`speech` frames (e.g. WebRTC's calls) decide what is speech: a burst they miss is no segment, and a stretch
+    they call speech becomes one, still bridged over short gaps and dropped when shorter than a click."""
+    wave = _bursts([(0.5, 1.0), (2.0, 2.5)], 4.0)
+    options = VadOptions(extend_s=0.0)
+    energy = frame_log_energy(lambda a, b: wave[a:b], len(wave), RATE, options)
+    speech = np.zeros(len(energy), dtype=bool)
+    speech[50:100] = True            # the first burst only
+    speech[104:110] = True           # 40 ms later: bridged into it
+    speech[300:303] = True           # 30 ms in a pause: a click, dropped
+    ((start, end),) = speech_segments(energy, options, speech)
+    assert start == pytest.approx(0.5) and end == pytest.approx(1.1 + 0.015)  # the last frame's window ends later
+    assert speech_segments(energy, options, np.zeros(len(energy), dtype=bool)) == []
+
+
 def test_short_pauses_are_bridged_clicks_dropped_and_padding_stays_within_the_pause() -> None:
     wave = _bursts([(0.5, 0.9), (0.98, 1.4), (2.0, 2.02)], 3.0)  # an 80 ms gap inside a "word", a 20 ms click
     assert len(_segments(wave)) == 1
